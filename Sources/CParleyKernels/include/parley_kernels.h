@@ -1,0 +1,89 @@
+// Parley's innermost kernels: quantized block formats (ggml-compatible layouts), activation quantizers and
+// integer dot products / matrix-vector / matrix-matrix products.
+//
+// Every operation has a portable scalar reference; AVX2 and AVX-512 VNNI variants with the same signature sit
+// beside it and one dispatch table (chosen at first use from the CPU, or forced with PARLEY_ISA=scalar|avx2|
+// avx512) picks among them. Only hot loops live here; everything else is Swift.
+#ifndef PARLEY_KERNELS_H
+#define PARLEY_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Tensor element types; the numbers are ggml's `ggml_type` ids as stored in GGUF.
+typedef enum {
+    PK_F32 = 0,
+    PK_F16 = 1,
+    PK_Q4_0 = 2,
+    PK_Q4_1 = 3,
+    PK_Q5_0 = 6,
+    PK_Q5_1 = 7,
+    PK_Q8_0 = 8,
+    PK_Q8_1 = 9,
+    PK_Q4_K = 12,
+    PK_Q5_K = 13,
+    PK_Q6_K = 14,
+    PK_Q8_K = 15,
+    PK_BF16 = 30,
+} pk_type;
+
+typedef enum {
+    PK_ISA_SCALAR = 0,
+    PK_ISA_AVX2 = 1,
+    PK_ISA_AVX512_VNNI = 2,
+} pk_isa;
+
+/// The instruction set the dispatch table uses (detected once; PARLEY_ISA overrides).
+pk_isa pk_active_isa(void);
+/// Forces an instruction set (for tests); one the CPU lacks falls back to the best supported below it.
+/// Returns the set actually chosen.
+pk_isa pk_force_isa(pk_isa isa);
+const char *pk_isa_name(pk_isa isa);
+
+/// 1 if the type is supported by these kernels (as weights; Q8_1/Q8_K are activation-only but dequantizable).
+int pk_type_supported(int type);
+/// Elements per block (1 for float types) and bytes per block.
+int64_t pk_block_elements(pk_type type);
+int64_t pk_block_bytes(pk_type type);
+/// Bytes of a row of n elements (n a multiple of the block size).
+size_t pk_row_bytes(pk_type type, int64_t n);
+
+/// The activation format a weight type's dot product consumes:
+/// Q4_0/Q5_0/Q8_0 → Q8_0; Q4_1/Q5_1 → Q8_1; Q4_K/Q5_K/Q6_K → Q8_K; F32/F16/BF16 → F32 (no quantization).
+pk_type pk_vec_dot_type(pk_type weight_type);
+
+/// Dequantizes n elements (a multiple of the block size) of `src` into `dst`.
+void pk_dequantize_row(pk_type type, const void *src, float *dst, int64_t n);
+/// Quantizes n floats into `dst` in an activation format (Q8_0, Q8_1 or Q8_K; F32 copies).
+void pk_quantize_row(pk_type dot_type, const float *src, void *dst, int64_t n);
+
+/// Dot product of one weight row (type `type`, n elements) with one activation row already quantized to
+/// pk_vec_dot_type(type).
+float pk_vec_dot(pk_type type, int64_t n, const void *weight_row, const void *activation_row);
+
+/// out[r] = dot(W[row_begin + r], x) for r in [0, row_end - row_begin).
+/// W rows are `row_stride` bytes apart; x is one activation row quantized to pk_vec_dot_type(type).
+/// `out` points at the result for row_begin. Callers split [0, rows) across threads.
+void pk_matvec(pk_type type, int64_t n, const void *W, size_t row_stride, int64_t row_begin, int64_t row_end,
+               const void *x, float *out);
+
+/// Y[c][row] = dot(W[row], X[c]) for c in [0, ncols), row in [row_begin, row_end).
+/// X holds ncols activation rows (quantized to pk_vec_dot_type(type)), `x_stride` bytes apart;
+/// Y rows are `y_stride` floats apart (Y[c] + row is written). Reuses each weight block across columns
+/// (prefill / batched decode).
+void pk_matmul(pk_type type, int64_t n, const void *W, size_t row_stride, int64_t row_begin, int64_t row_end,
+               const void *X, size_t x_stride, int64_t ncols, float *Y, size_t y_stride);
+
+/// IEEE half <-> float for n values.
+void pk_f16_to_f32(const uint16_t *src, float *dst, int64_t n);
+void pk_f32_to_f16(const float *src, uint16_t *dst, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,1 @@
+// ParleyEngine: model architectures, KV cache, sampling, generation.

