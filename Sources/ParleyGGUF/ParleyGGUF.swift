@@ -1,1 +1,0 @@
-// ParleyGGUF: memory-mapped GGUF reader.
