@@ -16,7 +16,7 @@ let hotSwift: [SwiftSetting] = [
 
 let package = Package(
     name: "Parley",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "parley", targets: ["parley"]),
         .library(name: "ParleyEngine", targets: ["ParleyEngine"]),

@@ -1,0 +1,137 @@
+import Foundation
+import ParleyTokenizer
+
+/// One token of a forward batch: which sequence it extends, at which position, and whether its
+/// next-token logits are wanted.
+public struct BatchEntry: @unchecked Sendable {
+    public var token: TokenID
+    public var position: Int
+    public var sequence: SequenceCache
+    public var wantsLogits: Bool
+
+    public init(token: TokenID, position: Int, sequence: SequenceCache, wantsLogits: Bool) {
+        self.token = token
+        self.position = position
+        self.sequence = sequence
+        self.wantsLogits = wantsLogits
+    }
+}
+
+/// Rotary position embedding variants, as llama.cpp names them.
+enum RoPEStyle {
+    /// Rotates adjacent pairs (x[2i], x[2i+1]) — llama's converter permutes Q/K rows into this layout.
+    case normal
+    /// Rotates (x[i], x[i + d/2]) — GPT-NeoX and Gemma.
+    case neox
+}
+
+/// Rotates each head of `x` (`heads` × `headDim` values) for `position`.
+/// θᵢ = position · base^(−2i/ropeDims) for i < ropeDims/2; dimensions past ropeDims are left alone.
+func applyRoPE(_ x: FloatPointer, heads: Int, headDim: Int, ropeDims: Int, position: Int, base: Float,
+               style: RoPEStyle) {
+    let half = ropeDims / 2
+    // Angles in Double: exact enough that position 30 000 still rotates correctly.
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: ropeDims) { table in
+        for i in 0..<half {
+            let theta = Double(position) * pow(Double(base), -2.0 * Double(i) / Double(ropeDims))
+            table[2 * i] = Float(cos(theta))
+            table[2 * i + 1] = Float(sin(theta))
+        }
+        for h in 0..<heads {
+            let v = x + h * headDim
+            for i in 0..<half {
+                let c = table[2 * i], s = table[2 * i + 1]
+                let (a, b) = style == .normal ? (2 * i, 2 * i + 1) : (i, i + half)
+                let x0 = v[a], x1 = v[b]
+                v[a] = x0 * c - x1 * s
+                v[b] = x0 * s + x1 * c
+            }
+        }
+    }
+}
+
+@inline(__always)
+func dotF16(_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float16>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        let kv = SIMD8<Float>(UnsafeRawPointer(k + i).loadUnaligned(as: SIMD8<Float16>.self))
+        acc.addProduct(load8(q, i), kv)
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { s += q[i] * Float(k[i]); i += 1 }
+    return s
+}
+
+@inline(__always)
+func axpyF16(_ a: Float, _ v: UnsafePointer<Float16>, _ y: FloatPointer, _ n: Int) {
+    let va = SIMD8<Float>(repeating: a)
+    var i = 0
+    while i + 8 <= n {
+        var acc = load8(y, i)
+        acc.addProduct(va, SIMD8<Float>(UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float16>.self)))
+        store8(acc, y, i)
+        i += 8
+    }
+    while i < n { y[i] += a * Float(v[i]); i += 1 }
+}
+
+/// Stores the batch's keys and values (already projected and rotated) into each sequence's cache.
+func storeKeyValues(layer: Int, batch: UnsafeBufferPointer<BatchEntry>, keys: UnsafePointer<Float>,
+                    values: UnsafePointer<Float>, kvLength: Int) {
+    for (t, entry) in batch.enumerated() {
+        let kRow = entry.sequence.keyRow(layer: layer, position: entry.position)
+        let vRow = entry.sequence.valueRow(layer: layer, position: entry.position)
+        let k = keys + t * kvLength, v = values + t * kvLength
+        for i in 0..<kvLength {
+            kRow[i] = Float16(k[i])
+            vRow[i] = Float16(v[i])
+        }
+    }
+}
+
+/// Causal multi-head attention of each batch token over its own sequence's cache (positions ≤ its own, and
+/// within `window` positions when the layer is sliding-window). Grouped-query: query head h reads KV head
+/// h / (heads / kvHeads). Scores are `scale · q·k`.
+func attend(layer: Int, batch: UnsafeBufferPointer<BatchEntry>, queries: UnsafePointer<Float>,
+            into out: FloatPointer, hyper: Hyperparameters, scale: Float, window: Int?, workspace: Workspace) {
+    let heads = hyper.headCount
+    let headDim = hyper.headDim
+    let group = heads / hyper.kvHeadCount
+    let qLength = hyper.queryLength
+    let tasks = batch.count * heads
+    let capacity = workspace.attentionCapacity
+    workspace.pool.run { thread, threads in
+        let scores = workspace.scores + thread * capacity
+        var task = tasks * thread / threads
+        let end = tasks * (thread + 1) / threads
+        while task < end {
+            let t = task / heads, h = task % heads
+            task += 1
+            let entry = batch[t]
+            let first = window.map { max(0, entry.position - $0 + 1) } ?? 0
+            let last = entry.position
+            let q = queries + t * qLength + h * headDim
+            let kvOffset = (h / group) * headDim
+            var maxScore = -Float.infinity
+            for p in first...last {
+                let s = scale * dotF16(q, entry.sequence.keyRow(layer: layer, position: p) + kvOffset, headDim)
+                scores[p - first] = s
+                if s > maxScore { maxScore = s }
+            }
+            var sum: Float = 0
+            for i in 0...(last - first) {
+                let e = Foundation.exp(scores[i] - maxScore)
+                scores[i] = e
+                sum += e
+            }
+            let o = out + t * qLength + h * headDim
+            o.update(repeating: 0, count: headDim)
+            let inv = 1 / sum
+            for p in first...last {
+                axpyF16(scores[p - first] * inv, entry.sequence.valueRow(layer: layer, position: p) + kvOffset, o, headDim)
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import ParleyGGUF
+
+// Gemma 3 text decoder, after llama.cpp's src/models/gemma3.cpp and HF's modeling_gemma3:
+//   x = embed(token) · √d
+//   per layer: a = Wo·attn(rope(qnorm(Wq·n)) / √headDim, rope(knorm(Wk·n)), Wv·n)   with n = rmsnorm(x)·attn_norm
+//              h = x + rmsnorm(a)·post_attention_norm
+//              f = Wdown·(gelu_tanh(Wgate·m) ⊙ Wup·m)                          with m = rmsnorm(h)·ffn_norm
+//              x = h + rmsnorm(f)·post_ffw_norm
+//   logits = token_embd·(rmsnorm(x)·output_norm)
+// Five of every six layers attend within a sliding window and rotate with base 10 000; every sixth layer is
+// global and uses `rope.freq_base`. RoPE is NeoX-style. The converter already added 1 to every norm weight
+// (Gemma's RMSNorm scales by 1+w), so norms here are plain x·w. No final logit soft-capping in Gemma 3.
+
+final class Gemma3Model: LanguageModel, @unchecked Sendable {
+    struct Layer {
+        let attentionNorm: [Float]  // [d]
+        let query: Linear  // d → heads·headDim
+        let key: Linear  // d → kvHeads·headDim
+        let value: Linear  // d → kvHeads·headDim
+        let queryNorm: [Float]  // [headDim]
+        let keyNorm: [Float]  // [headDim]
+        let output: Linear  // heads·headDim → d
+        let postAttentionNorm: [Float]  // [d]
+        let ffnNorm: [Float]  // [d]
+        let gate: Linear  // d → ff
+        let up: Linear  // d → ff
+        let down: Linear  // ff → d
+        let postFFNNorm: [Float]  // [d]
+        /// nil for global layers.
+        let window: Int?
+        let ropeBase: Float
+    }
+
+    let hyperparameters: Hyperparameters
+    let file: GGUFFile
+    let tokenEmbedding: Linear
+    let layers: [Layer]
+    let outputNorm: [Float]
+    let head: Linear
+    let embeddingScale: Float
+
+    /// Gemma 3's fixed base for its sliding-window layers (llama.cpp: rope_freq_base_train_swa).
+    static let localRoPEBase: Float = 10_000
+    static let globalLayerPeriod = 6
+
+    init(file: GGUFFile) throws {
+        let hp = try Hyperparameters(file, architecture: "gemma3")
+        let d = hp.embeddingLength, hd = hp.headDim
+        hyperparameters = hp
+        self.file = file
+        let window = file.metadata.int("gemma3.attention.sliding_window").flatMap { $0 > 0 ? $0 : nil }
+        let period = file.metadata.int("gemma3.attention.sliding_window_pattern") ?? Self.globalLayerPeriod
+        tokenEmbedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+        layers = try (0..<hp.blockCount).map { i in
+            let p = "blk.\(i)."
+            let isGlobal = window == nil || period <= 0 || i % period == period - 1
+            return Layer(
+                attentionNorm: try loadVector(file, p + "attn_norm.weight", count: d),
+                query: try Linear(file, p + "attn_q.weight", inFeatures: d, outFeatures: hp.queryLength),
+                key: try Linear(file, p + "attn_k.weight", inFeatures: d, outFeatures: hp.kvLength),
+                value: try Linear(file, p + "attn_v.weight", inFeatures: d, outFeatures: hp.kvLength),
+                queryNorm: try loadVector(file, p + "attn_q_norm.weight", count: hd),
+                keyNorm: try loadVector(file, p + "attn_k_norm.weight", count: hd),
+                output: try Linear(file, p + "attn_output.weight", inFeatures: hp.queryLength, outFeatures: d),
+                postAttentionNorm: try loadVector(file, p + "post_attention_norm.weight", count: d),
+                ffnNorm: try loadVector(file, p + "ffn_norm.weight", count: d),
+                gate: try Linear(file, p + "ffn_gate.weight", inFeatures: d, outFeatures: hp.feedForwardLength),
+                up: try Linear(file, p + "ffn_up.weight", inFeatures: d, outFeatures: hp.feedForwardLength),
+                down: try Linear(file, p + "ffn_down.weight", inFeatures: hp.feedForwardLength, outFeatures: d),
+                postFFNNorm: try loadVector(file, p + "post_ffw_norm.weight", count: d),
+                window: isGlobal ? nil : window,
+                ropeBase: isGlobal ? hp.ropeBase : Self.localRoPEBase)
+        }
+        outputNorm = try loadVector(file, "output_norm.weight", count: d)
+        head = file.tensor(named: "output.weight") != nil
+            ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+            : tokenEmbedding
+        embeddingScale = Float(d).squareRoot()
+    }
+
+    func forward(_ batch: UnsafeBufferPointer<BatchEntry>, workspace ws: Workspace) {
+        let hp = hyperparameters
+        let n = batch.count, d = hp.embeddingLength, hd = hp.headDim
+        let qLen = hp.queryLength, kvLen = hp.kvLength, ff = hp.feedForwardLength
+        let queryScale = 1 / Float(hd).squareRoot()
+
+        for (t, entry) in batch.enumerated() {
+            tokenEmbedding.dequantizeRow(Int(entry.token), into: ws.hidden + t * d)
+            scaleInPlace(ws.hidden + t * d, by: embeddingScale, count: d)
+        }
+        for (l, layer) in layers.enumerated() {
+            // Attention block with QK-norm and post-norm.
+            rmsNormRows(ws.hidden, weight: layer.attentionNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed)
+            layer.query.apply(ws.normed, count: n, into: ws.query, outStride: qLen, workspace: ws)
+            layer.key.apply(ws.normed, count: n, into: ws.key, outStride: kvLen, workspace: ws)
+            layer.value.apply(ws.normed, count: n, into: ws.value, outStride: kvLen, workspace: ws)
+            rmsNormRows(ws.query, weight: layer.queryNorm, count: n * hp.headCount, width: hd, eps: hp.rmsEpsilon,
+                        into: ws.query)
+            rmsNormRows(ws.key, weight: layer.keyNorm, count: n * hp.kvHeadCount, width: hd, eps: hp.rmsEpsilon,
+                        into: ws.key)
+            for (t, entry) in batch.enumerated() {
+                applyRoPE(ws.query + t * qLen, heads: hp.headCount, headDim: hd, ropeDims: hp.ropeDimensions,
+                          position: entry.position, base: layer.ropeBase, style: .neox)
+                applyRoPE(ws.key + t * kvLen, heads: hp.kvHeadCount, headDim: hd, ropeDims: hp.ropeDimensions,
+                          position: entry.position, base: layer.ropeBase, style: .neox)
+            }
+            storeKeyValues(layer: l, batch: batch, keys: ws.key, values: ws.value, kvLength: kvLen)
+            attend(layer: l, batch: batch, queries: ws.query, into: ws.attentionOut, hyper: hp, scale: queryScale,
+                   window: layer.window, workspace: ws)
+            layer.output.apply(ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
+            rmsNormRows(ws.scratch, weight: layer.postAttentionNorm, count: n, width: d, eps: hp.rmsEpsilon,
+                        into: ws.scratch)
+            for t in 0..<n { addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
+
+            // GeGLU feed-forward block with post-norm.
+            rmsNormRows(ws.hidden, weight: layer.ffnNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed)
+            layer.gate.apply(ws.normed, count: n, into: ws.gate, outStride: ff, workspace: ws)
+            layer.up.apply(ws.normed, count: n, into: ws.up, outStride: ff, workspace: ws)
+            for t in 0..<n { geluGate(ws.gate + t * ff, ws.up + t * ff, count: ff) }
+            layer.down.apply(ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
+            rmsNormRows(ws.scratch, weight: layer.postFFNNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.scratch)
+            for t in 0..<n { addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
+        }
+        advanceSequences(batch)
+        computeLogits(batch: batch, hidden: ws.hidden, outputNorm: outputNorm, head: head, workspace: ws)
+    }
+}

@@ -1,0 +1,64 @@
+import ParleyGGUF
+
+/// A decoder-only language model that can run a batch of tokens (from one or several sequences) through its
+/// layers, extending each sequence's KV cache, and produce next-token logits where asked.
+public protocol LanguageModel: AnyObject, Sendable {
+    var hyperparameters: Hyperparameters { get }
+    /// Runs `batch`. Logit rows for the entries with `wantsLogits` are written, in batch order, to
+    /// `workspace.logits` (at most `workspace.maxLogitRows` of them). Each entry's position must be at most
+    /// its sequence's current length, and below its capacity.
+    func forward(_ batch: UnsafeBufferPointer<BatchEntry>, workspace: Workspace)
+}
+
+/// Architectures this engine runs, keyed by `general.architecture`.
+public enum ModelRegistry {
+    static let loaders: [String: (GGUFFile) throws -> LanguageModel] = [
+        "llama": { try LlamaModel(file: $0) },
+        "gemma3": { try Gemma3Model(file: $0) },
+    ]
+
+    public static var supportedArchitectures: [String] { loaders.keys.sorted() }
+
+    public static func load(_ file: GGUFFile) throws -> LanguageModel {
+        guard let arch = file.architecture else { throw EngineError.missingMetadata("general.architecture") }
+        guard let loader = loaders[arch] else { throw EngineError.unsupportedArchitecture(arch) }
+        return try loader(file)
+    }
+}
+
+/// Helpers every architecture's forward pass shares.
+extension LanguageModel {
+    /// Normalises each of `count` rows of `x` (`width` apart) into `out`.
+    func rmsNormRows(_ x: UnsafePointer<Float>, weight: [Float], count: Int, width: Int, eps: Float, into out: FloatPointer) {
+        weight.withUnsafeBufferPointer { w in
+            for t in 0..<count {
+                rmsNorm(x + t * width, weight: w.baseAddress!, eps: eps, count: width, into: out + t * width)
+            }
+        }
+    }
+
+    /// Final norm and LM head for the entries that want logits.
+    func computeLogits(batch: UnsafeBufferPointer<BatchEntry>, hidden: UnsafePointer<Float>, outputNorm: [Float],
+                       head: Linear, workspace: Workspace) {
+        let d = hyperparameters.embeddingLength
+        var rows = 0
+        outputNorm.withUnsafeBufferPointer { w in
+            for (t, entry) in batch.enumerated() where entry.wantsLogits {
+                precondition(rows < workspace.maxLogitRows, "more logit rows than the workspace holds")
+                rmsNorm(hidden + t * d, weight: w.baseAddress!, eps: hyperparameters.rmsEpsilon, count: d,
+                        into: workspace.normed + rows * d)
+                rows += 1
+            }
+        }
+        guard rows > 0 else { return }
+        head.apply(workspace.normed, count: rows, into: workspace.logits, outStride: hyperparameters.vocabularySize,
+                   workspace: workspace)
+    }
+
+    /// Marks the batch's positions as written in each sequence.
+    func advanceSequences(_ batch: UnsafeBufferPointer<BatchEntry>) {
+        for entry in batch where entry.sequence.length < entry.position + 1 {
+            entry.sequence.length = entry.position + 1
+        }
+    }
+}

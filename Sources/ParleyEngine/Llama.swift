@@ -1,0 +1,93 @@
+import ParleyGGUF
+
+// Llama-family decoder (SmolLM2, Llama 2/3, Mistral-style GQA models), after llama.cpp's src/models/llama.cpp:
+//   x = embed(token)
+//   per layer: h = x + Wo·attn(rope(Wq·n), rope(Wk·n), Wv·n)   with n = rmsnorm(x)·attn_norm
+//              x = h + Wdown·(silu(Wgate·m) ⊙ Wup·m)           with m = rmsnorm(h)·ffn_norm
+//   logits = Woutput·(rmsnorm(x)·output_norm)   (Woutput = token_embd when embeddings are tied)
+// RoPE is the "normal" (adjacent-pair) style: llama.cpp's converter permutes Q/K rows to match it.
+
+final class LlamaModel: LanguageModel, @unchecked Sendable {
+    struct Layer {
+        let attentionNorm: [Float]  // [d]
+        let query: Linear  // d → heads·headDim
+        let key: Linear  // d → kvHeads·headDim
+        let value: Linear  // d → kvHeads·headDim
+        let output: Linear  // heads·headDim → d
+        let ffnNorm: [Float]  // [d]
+        let gate: Linear  // d → ff
+        let up: Linear  // d → ff
+        let down: Linear  // ff → d
+    }
+
+    let hyperparameters: Hyperparameters
+    let file: GGUFFile  // keeps the mapping alive for the zero-copy weights
+    let tokenEmbedding: Linear  // [vocab][d]
+    let layers: [Layer]
+    let outputNorm: [Float]
+    let head: Linear  // [vocab][d]
+
+    init(file: GGUFFile) throws {
+        let hp = try Hyperparameters(file, architecture: "llama")
+        let d = hp.embeddingLength
+        hyperparameters = hp
+        self.file = file
+        tokenEmbedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+        layers = try (0..<hp.blockCount).map { i in
+            let p = "blk.\(i)."
+            return Layer(
+                attentionNorm: try loadVector(file, p + "attn_norm.weight", count: d),
+                query: try Linear(file, p + "attn_q.weight", inFeatures: d, outFeatures: hp.queryLength),
+                key: try Linear(file, p + "attn_k.weight", inFeatures: d, outFeatures: hp.kvLength),
+                value: try Linear(file, p + "attn_v.weight", inFeatures: d, outFeatures: hp.kvLength),
+                output: try Linear(file, p + "attn_output.weight", inFeatures: hp.queryLength, outFeatures: d),
+                ffnNorm: try loadVector(file, p + "ffn_norm.weight", count: d),
+                gate: try Linear(file, p + "ffn_gate.weight", inFeatures: d, outFeatures: hp.feedForwardLength),
+                up: try Linear(file, p + "ffn_up.weight", inFeatures: d, outFeatures: hp.feedForwardLength),
+                down: try Linear(file, p + "ffn_down.weight", inFeatures: hp.feedForwardLength, outFeatures: d))
+        }
+        outputNorm = try loadVector(file, "output_norm.weight", count: d)
+        head = file.tensor(named: "output.weight") != nil
+            ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+            : tokenEmbedding
+    }
+
+    func forward(_ batch: UnsafeBufferPointer<BatchEntry>, workspace ws: Workspace) {
+        let hp = hyperparameters
+        let n = batch.count, d = hp.embeddingLength
+        let qLen = hp.queryLength, kvLen = hp.kvLength, ff = hp.feedForwardLength
+        let attentionScale = 1 / Float(hp.headDim).squareRoot()
+
+        for (t, entry) in batch.enumerated() {
+            tokenEmbedding.dequantizeRow(Int(entry.token), into: ws.hidden + t * d)
+        }
+        for (l, layer) in layers.enumerated() {
+            // Attention block.
+            rmsNormRows(ws.hidden, weight: layer.attentionNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed)
+            layer.query.apply(ws.normed, count: n, into: ws.query, outStride: qLen, workspace: ws)
+            layer.key.apply(ws.normed, count: n, into: ws.key, outStride: kvLen, workspace: ws)
+            layer.value.apply(ws.normed, count: n, into: ws.value, outStride: kvLen, workspace: ws)
+            for (t, entry) in batch.enumerated() {
+                applyRoPE(ws.query + t * qLen, heads: hp.headCount, headDim: hp.headDim, ropeDims: hp.ropeDimensions,
+                          position: entry.position, base: hp.ropeBase, style: .normal)
+                applyRoPE(ws.key + t * kvLen, heads: hp.kvHeadCount, headDim: hp.headDim, ropeDims: hp.ropeDimensions,
+                          position: entry.position, base: hp.ropeBase, style: .normal)
+            }
+            storeKeyValues(layer: l, batch: batch, keys: ws.key, values: ws.value, kvLength: kvLen)
+            attend(layer: l, batch: batch, queries: ws.query, into: ws.attentionOut, hyper: hp, scale: attentionScale,
+                   window: nil, workspace: ws)
+            layer.output.apply(ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
+            for t in 0..<n { addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
+
+            // SwiGLU feed-forward block.
+            rmsNormRows(ws.hidden, weight: layer.ffnNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed)
+            layer.gate.apply(ws.normed, count: n, into: ws.gate, outStride: ff, workspace: ws)
+            layer.up.apply(ws.normed, count: n, into: ws.up, outStride: ff, workspace: ws)
+            for t in 0..<n { siluGate(ws.gate + t * ff, ws.up + t * ff, count: ff) }
+            layer.down.apply(ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
+            for t in 0..<n { addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
+        }
+        advanceSequences(batch)
+        computeLogits(batch: batch, hidden: ws.hidden, outputNorm: outputNorm, head: head, workspace: ws)
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import ParleyGGUF
+import ParleyTokenizer
+
+/// A model loaded from a GGUF file: its network, tokenizer and chat template. Immutable and shareable;
+/// sessions hold the per-conversation state.
+public final class Model: @unchecked Sendable {
+    public let path: String
+    public let file: GGUFFile
+    public let network: LanguageModel
+    public let tokenizer: Tokenizer
+    /// The model's own `tokenizer.chat_template`, or ChatML when the file has none (as llama.cpp does).
+    public let chatTemplate: ChatTemplate
+    public let hasOwnChatTemplate: Bool
+
+    public var hyperparameters: Hyperparameters { network.hyperparameters }
+
+    public init(path: String) throws {
+        self.path = path
+        file = try GGUFFile(path: path)
+        network = try ModelRegistry.load(file)
+        tokenizer = try Tokenizer(gguf: file)
+        if let source = file.metadata.string("tokenizer.chat_template") {
+            chatTemplate = try ChatTemplate(source: source)
+            hasOwnChatTemplate = true
+        } else {
+            chatTemplate = ChatTemplate.chatML
+            hasOwnChatTemplate = false
+        }
+        let vocab = network.hyperparameters.vocabularySize
+        guard tokenizer.vocabularySize <= vocab else {
+            throw EngineError.invalidMetadata(
+                key: "tokenizer.ggml.tokens",
+                reason: "\(tokenizer.vocabularySize) tokens but the embedding has \(vocab) rows")
+        }
+    }
+
+    /// A new conversation. `contextLength` defaults to the trained length capped at 4096 tokens.
+    public func makeSession(contextLength: Int? = nil, threads: Int? = nil, maxBatch: Int = 256) -> Session {
+        let context = max(1, contextLength ?? min(hyperparameters.trainedContextLength, 4096))
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return Session(model: self, contextLength: context, threads: max(1, threads ?? cores), maxBatch: maxBatch)
+    }
+
+    /// The prompt for a conversation, rendered with the model's template.
+    public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
+        try chatTemplate.render(messages: messages, addGenerationPrompt: addGenerationPrompt,
+                                bosToken: tokenizer.bos.map { tokenizer.tokenText($0) } ?? "",
+                                eosToken: tokenizer.eos.map { tokenizer.tokenText($0) } ?? "")
+    }
+
+    /// Tokens of a text prompt: special tokens parsed, BOS as the metadata says (llama.cpp's completion rule).
+    public func tokenizePrompt(_ text: String) -> [TokenID] {
+        tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+    }
+}

@@ -1,1 +1,0 @@
-// ParleyEngine: model architectures, KV cache, sampling, generation.

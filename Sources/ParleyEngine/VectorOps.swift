@@ -1,0 +1,138 @@
+import Foundation
+
+// Elementwise and reduction kernels over Float rows. Compiled with an x86-64-v3 target, these SIMD loops
+// become AVX2/FMA code; they are cheap next to the matrix products, so they stay in Swift.
+
+typealias FloatPointer = UnsafeMutablePointer<Float>
+
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+func store8(_ v: SIMD8<Float>, _ p: FloatPointer, _ i: Int) {
+    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Σ x².
+@inline(__always)
+func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        let v = load8(x, i)
+        acc.addProduct(v, v)
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { s += x[i] * x[i]; i += 1 }
+    return s
+}
+
+/// out = x / sqrt(mean(x²) + eps) * weight  (RMSNorm; `out` may alias `x`).
+func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, eps: Float, count n: Int, into out: FloatPointer) {
+    let scale = 1 / (sumOfSquares(x, n) / Float(n) + eps).squareRoot()
+    var i = 0
+    while i + 8 <= n {
+        store8(load8(x, i) * scale * load8(weight, i), out, i)
+        i += 8
+    }
+    while i < n { out[i] = x[i] * scale * weight[i]; i += 1 }
+}
+
+/// x += y.
+func addInPlace(_ x: FloatPointer, _ y: UnsafePointer<Float>, count n: Int) {
+    var i = 0
+    while i + 8 <= n {
+        store8(load8(x, i) + load8(y, i), x, i)
+        i += 8
+    }
+    while i < n { x[i] += y[i]; i += 1 }
+}
+
+/// x *= s.
+func scaleInPlace(_ x: FloatPointer, by s: Float, count n: Int) {
+    var i = 0
+    while i + 8 <= n {
+        store8(load8(x, i) * s, x, i)
+        i += 8
+    }
+    while i < n { x[i] *= s; i += 1 }
+}
+
+/// gate = silu(gate) * up  (SwiGLU).
+func siluGate(_ gate: FloatPointer, _ up: UnsafePointer<Float>, count n: Int) {
+    for i in 0..<n {
+        let g = gate[i]
+        gate[i] = g / (1 + Foundation.exp(-g)) * up[i]
+    }
+}
+
+/// gate = gelu_tanh(gate) * up  (GeGLU with the tanh approximation ggml and HF `gelu_pytorch_tanh` use).
+func geluGate(_ gate: FloatPointer, _ up: UnsafePointer<Float>, count n: Int) {
+    let sqrt2OverPi: Float = 0.797_884_560_802_865_4
+    for i in 0..<n {
+        let x = gate[i]
+        let inner = sqrt2OverPi * x * (1 + 0.044715 * x * x)
+        gate[i] = 0.5 * x * (1 + Foundation.tanh(inner)) * up[i]
+    }
+}
+
+/// In-place softmax over n values; returns nothing. Max-subtracted for stability.
+func softmaxInPlace(_ x: FloatPointer, count n: Int) {
+    var maxValue = -Float.infinity
+    for i in 0..<n where x[i] > maxValue { maxValue = x[i] }
+    var sum: Float = 0
+    for i in 0..<n {
+        let e = Foundation.exp(x[i] - maxValue)
+        x[i] = e
+        sum += e
+    }
+    let inv = 1 / sum
+    for i in 0..<n { x[i] *= inv }
+}
+
+/// Dot product of two float rows.
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc0 = SIMD8<Float>(repeating: 0)
+    var acc1 = SIMD8<Float>(repeating: 0)
+    var i = 0
+    while i + 16 <= n {
+        acc0.addProduct(load8(a, i), load8(b, i))
+        acc1.addProduct(load8(a, i + 8), load8(b, i + 8))
+        i += 16
+    }
+    while i + 8 <= n {
+        acc0.addProduct(load8(a, i), load8(b, i))
+        i += 8
+    }
+    var s = (acc0 + acc1).sum()
+    while i < n { s += a[i] * b[i]; i += 1 }
+    return s
+}
+
+/// y += a * x.
+@inline(__always)
+func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: FloatPointer, _ n: Int) {
+    let va = SIMD8<Float>(repeating: a)
+    var i = 0
+    while i + 8 <= n {
+        var v = load8(y, i)
+        v.addProduct(va, load8(x, i))
+        store8(v, y, i)
+        i += 8
+    }
+    while i < n { y[i] += a * x[i]; i += 1 }
+}
+
+/// log-softmax of logits into `out`; returns the log of the partition function.
+func logSoftmax(_ logits: UnsafePointer<Float>, count n: Int, into out: FloatPointer) {
+    var maxValue = -Float.infinity
+    for i in 0..<n where logits[i] > maxValue { maxValue = logits[i] }
+    var sum: Double = 0
+    for i in 0..<n { sum += Double(Foundation.exp(logits[i] - maxValue)) }
+    let logZ = maxValue + Float(Foundation.log(sum))
+    for i in 0..<n { out[i] = logits[i] - logZ }
+}

@@ -1,0 +1,68 @@
+/// Scratch memory and threads for running one batch at a time through a model.
+///
+/// Everything is allocated once, sized for `maxBatch` tokens, so the forward pass allocates nothing.
+public final class Workspace: @unchecked Sendable {
+    public let pool: WorkerPool
+    public let maxBatch: Int
+    /// Rows of logits one forward pass can return.
+    public let maxLogitRows: Int
+    let hyper: Hyperparameters
+    let attentionCapacity: Int
+
+    // [maxBatch][embeddingLength]
+    let hidden: FloatPointer
+    let normed: FloatPointer
+    let scratch: FloatPointer
+    // [maxBatch][queryLength]
+    let query: FloatPointer
+    let attentionOut: FloatPointer
+    // [maxBatch][kvLength]
+    let key: FloatPointer
+    let value: FloatPointer
+    // [maxBatch][feedForwardLength]
+    let gate: FloatPointer
+    let up: FloatPointer
+    // [threads][attentionCapacity] attention scores
+    let scores: FloatPointer
+    // [maxBatch][activation row bytes of the widest input]
+    let quantizedActivations: UnsafeMutableRawPointer
+    // [maxLogitRows][vocabularySize]
+    public let logits: UnsafeMutablePointer<Float>
+
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    init(hyper: Hyperparameters, threads: Int, maxBatch: Int, maxLogitRows: Int, attentionCapacity: Int) {
+        self.pool = WorkerPool(threads: threads)
+        self.hyper = hyper
+        self.maxBatch = maxBatch
+        self.maxLogitRows = maxLogitRows
+        self.attentionCapacity = attentionCapacity
+        var allocations: [UnsafeMutableRawPointer] = []
+        func floats(_ count: Int) -> FloatPointer {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
+            allocations.append(p)
+            return p.bindMemory(to: Float.self, capacity: count)
+        }
+        let widest = max(hyper.embeddingLength, hyper.queryLength, hyper.feedForwardLength)
+        hidden = floats(maxBatch * hyper.embeddingLength)
+        normed = floats(maxBatch * hyper.embeddingLength)
+        scratch = floats(maxBatch * max(hyper.embeddingLength, hyper.queryLength))
+        query = floats(maxBatch * hyper.queryLength)
+        attentionOut = floats(maxBatch * hyper.queryLength)
+        key = floats(maxBatch * hyper.kvLength)
+        value = floats(maxBatch * hyper.kvLength)
+        gate = floats(maxBatch * hyper.feedForwardLength)
+        up = floats(maxBatch * hyper.feedForwardLength)
+        scores = floats(threads * attentionCapacity)
+        logits = floats(maxLogitRows * hyper.vocabularySize)
+        // Q8_K rows are the largest activation format: 292 bytes per 256 values (+ one block of slack).
+        let qBytes = maxBatch * ((widest + 255) / 256 + 1) * 292
+        quantizedActivations = UnsafeMutableRawPointer.allocate(byteCount: qBytes, alignment: 64)
+        allocations.append(quantizedActivations)
+        self.allocations = allocations
+    }
+
+    deinit {
+        for p in allocations { p.deallocate() }
+    }
+}

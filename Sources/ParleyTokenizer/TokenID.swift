@@ -1,0 +1,2 @@
+/// A token id in the model vocabulary.
+public typealias TokenID = Int32

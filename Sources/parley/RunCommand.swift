@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import ParleyEngine
+import ParleyTokenizer
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chat with a model in the terminal: one reply to PROMPT, or an interactive chat without it.",
+        discussion: "In the interactive chat, /bye leaves and /clear forgets the conversation.")
+
+    @OptionGroup var options: ModelOptions
+
+    @Argument(help: "A single message to answer; omit it for an interactive chat.")
+    var prompt: String?
+
+    @Option(help: "A system message for the conversation.")
+    var system: String?
+
+    @Option(help: "Most tokens in one reply.")
+    var maxTokens: Int = 1024
+
+    @Option(help: "Sampling temperature; 0 is greedy.")
+    var temperature: Float = 0.8
+
+    @Option(help: "Top-k cut (0: off).")
+    var topK: Int = 40
+
+    @Option(help: "Top-p (nucleus) cut.")
+    var topP: Float = 0.95
+
+    @Option(help: "Min-p cut.")
+    var minP: Float = 0.05
+
+    @Option(help: "Repetition penalty over the last 64 tokens (1: off).")
+    var repeatPenalty: Float = 1.0
+
+    @Option(help: "Random seed (same seed, same output).")
+    var seed: UInt64?
+
+    func run() throws {
+        let model = try options.load()
+        let session = model.makeSession(contextLength: options.contextLength, threads: options.threads)
+        var parameters = GenerationParameters()
+        parameters.maxTokens = maxTokens
+        parameters.sampling.temperature = temperature
+        parameters.sampling.topK = topK
+        parameters.sampling.topP = topP
+        parameters.sampling.minP = minP
+        parameters.sampling.repetitionPenalty = repeatPenalty
+        parameters.sampling.seed = seed
+
+        var history: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
+
+        func reply() throws {
+            let prompt = try model.renderChat(history, addGenerationPrompt: true)
+            let tokens = model.tokenizer.encode(prompt, addSpecial: !promptStartsWithBOS(prompt, model), parseSpecial: true)
+            var answer = ""
+            let result = try session.generate(prompt: tokens, parameters: parameters) { token in
+                writeOut(token.text)
+                answer += token.text
+                return true
+            }
+            writeOut("\n")
+            if result.finishReason == .contextFull {
+                FileHandle.standardError.write(Data("[the context is full; /clear starts over]\n".utf8))
+            }
+            history.append(ChatMessage(role: "assistant", content: answer))
+        }
+
+        if let prompt {
+            history.append(ChatMessage(role: "user", content: prompt))
+            try reply()
+            return
+        }
+        let interactive = isatty(STDIN_FILENO) != 0
+        while true {
+            if interactive { writeOut(">>> ") }
+            guard let line = readLine() else { break }
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            if text == "/bye" { break }
+            if text == "/clear" {
+                history.removeAll { $0.role != "system" }
+                session.reset()
+                if interactive { writeOut("(conversation cleared)\n") }
+                continue
+            }
+            history.append(ChatMessage(role: "user", content: text))
+            do {
+                try reply()
+            } catch let error as EngineError {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                history.removeLast()
+            }
+        }
+    }
+}
+
+/// Templates such as Gemma's emit BOS themselves; adding another would double it (llama.cpp warns about it).
+func promptStartsWithBOS(_ prompt: String, _ model: Model) -> Bool {
+    guard let bos = model.tokenizer.bos else { return false }
+    let text = model.tokenizer.tokenText(bos)
+    return !text.isEmpty && prompt.hasPrefix(text)
+}
