@@ -1,0 +1,13 @@
+// AVX2 + FMA + F16C kernels (maddubs + madd); selected at run time, never required by the binary.
+#include "kernels_internal.h"
+
+#if defined(__x86_64__)
+#include <math.h>
+#define PK_TARGET_STR "avx2,fma,f16c"
+#define PK_VNNI 0
+#define PK_SFX(name) name##_avx2
+#define PK_MV_R 4
+#define PK_MM_R 2
+#define PK_MM_C 4
+#include "kernels_x86_impl.h"
+#endif

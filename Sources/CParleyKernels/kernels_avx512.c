@@ -1,0 +1,13 @@
+// AVX-512 VNNI kernels (dpbusd / dpwssd, AVX-512BW mask moves); selected at run time, never required by the binary.
+#include "kernels_internal.h"
+
+#if defined(__x86_64__)
+#include <math.h>
+#define PK_TARGET_STR "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"
+#define PK_VNNI 1
+#define PK_SFX(name) name##_avx512
+#define PK_MV_R 4
+#define PK_MM_R 4
+#define PK_MM_C 4
+#include "kernels_x86_impl.h"
+#endif

@@ -1,0 +1,518 @@
+// x86 SIMD kernels (kernels_x86_impl.h), written once and compiled twice: kernels_avx2.c (maddubs+madd) and kernels_avx512.c
+// (VNNI dpbusd / dpwssd on 256-bit vectors, AVX-512BW mask moves). The includer defines:
+//   PK_TARGET_STR  the function target attribute string
+//   PK_VNNI        1 to use VNNI instructions
+//   PK_SFX(name)   name mangling for this ISA
+//   PK_MM_R/PK_MM_C   matmul register tile (rows x columns), PK_MV_R rows per matvec step
+// Every result must equal kernels_ref.c exactly in the integer parts; only float summation order differs.
+#include <immintrin.h>
+
+#define TGT __attribute__((target(PK_TARGET_STR)))
+#define INL static inline __attribute__((always_inline)) TGT
+
+// ---------------------------------------------------------------- primitives
+
+// acc += Σ(4 adjacent) u8(u) * s8(s) per int32 lane. With maddubs the pair sums must fit int16 (callers ensure it).
+INL __m256i mulsum_u8s8(__m256i acc, __m256i u, __m256i s) {
+#if PK_VNNI
+    return _mm256_dpbusd_epi32(acc, u, s);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+#endif
+}
+
+// acc += Σ(2 adjacent) i16(a) * i16(b) per int32 lane.
+INL __m256i mulsum_i16(__m256i acc, __m256i a, __m256i b) {
+#if PK_VNNI
+    return _mm256_dpwssd_epi32(acc, a, b);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
+
+INL float hsum_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+INL float h2f(const void *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+INL __m256i loadu256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+INL __m128i loadu128(const void *p) { return _mm_loadu_si128((const __m128i *)p); }
+
+// 16 packed nibble bytes -> 32 bytes: low nibbles (elements 0..15) then high nibbles (16..31).
+INL __m256i nibbles32(const void *p) {
+    const __m128i t = loadu128(p);
+    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// 32 bits -> 32 bytes, byte k = 0x10 if bit k is set.
+INL __m256i bits_to_0x10(uint32_t bits) {
+#if PK_VNNI
+    return _mm256_maskz_mov_epi8((__mmask32)bits, _mm256_set1_epi8(0x10));
+#else
+    const __m256i v = _mm256_set1_epi32((int)bits);
+    const __m256i spread = _mm256_shuffle_epi8(
+        v, _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3,
+                            3, 3));
+    const __m256i sel = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    const __m256i hit = _mm256_cmpeq_epi8(_mm256_and_si256(spread, sel), sel);
+    return _mm256_and_si256(hit, _mm256_set1_epi8(0x10));
+#endif
+}
+
+// ---------------------------------------------------------------- 32-element block types
+
+// Per weight type: block bytes, offset of the quants, activation block bytes/offset, constant offset of the unsigned
+// quants (the dot is computed as Σ q_u * x - off * Σ x), whether a min term (m * s) is present.
+#define WB(T) ((T) == PK_Q4_0 ? 18 : (T) == PK_Q4_1 ? 20 : (T) == PK_Q5_0 ? 22 : (T) == PK_Q5_1 ? 24 : 34)
+#define XB(T) (((T) == PK_Q4_1 || (T) == PK_Q5_1) ? 36 : 34)
+#define XOFF(T) (((T) == PK_Q4_1 || (T) == PK_Q5_1) ? 4 : 2)
+#define HAS_MIN(T) ((T) == PK_Q4_1 || (T) == PK_Q5_1)
+#define QOFF(T) ((T) == PK_Q4_0 ? 8 : (T) == PK_Q5_0 ? 16 : ((T) == PK_Q8_0 && PK_VNNI) ? 128 : 0)
+
+// Unsigned (or, for Q8_0, signed) quants of one weight block as 32 bytes in element order.
+INL __m256i expand_w(const int T, const uint8_t *b) {
+    switch (T) {
+    case PK_Q4_0: return nibbles32(b + 2);
+    case PK_Q4_1: return nibbles32(b + 4);
+    case PK_Q5_0: {
+        uint32_t qh;
+        memcpy(&qh, b + 2, 4);
+        return _mm256_or_si256(nibbles32(b + 6), bits_to_0x10(qh));
+    }
+    case PK_Q5_1: {
+        uint32_t qh;
+        memcpy(&qh, b + 4, 4);
+        return _mm256_or_si256(nibbles32(b + 8), bits_to_0x10(qh));
+    }
+    default: {  // Q8_0
+        const __m256i w = loadu256(b + 2);
+#if PK_VNNI
+        return _mm256_xor_si256(w, _mm256_set1_epi8((char)0x80));  // w + 128 as unsigned
+#else
+        return w;
+#endif
+    }
+    }
+}
+
+// R weight rows x C activation columns over nb blocks; Y[c * ys + r] = dot(row r, column c).
+INL void tile32(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
+                size_t xs, float *Y, size_t ys) {
+    __m256 acc[R][C];
+    float macc[R][C];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) {
+            acc[r][c] = _mm256_setzero_ps();
+            macc[r][c] = 0.0f;
+        }
+    for (int64_t i = 0; i < nb; i++) {
+        __m256i xv[C], corr[C];
+        float dx[C], sx[C];
+        for (int c = 0; c < C; c++) {
+            const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T);
+            xv[c] = loadu256(xb + XOFF(T));
+            dx[c] = h2f(xb);
+            sx[c] = HAS_MIN(T) ? h2f(xb + 2) : 0.0f;
+            if (QOFF(T) != 0) {
+                const __m256i s = mulsum_u8s8(_mm256_setzero_si256(), _mm256_set1_epi8((char)QOFF(T)), xv[c]);
+                corr[c] = _mm256_sub_epi32(_mm256_setzero_si256(), s);
+            } else {
+                corr[c] = _mm256_setzero_si256();
+            }
+        }
+        for (int r = 0; r < R; r++) {
+            const uint8_t *wb = W + (size_t)r * rs + (size_t)i * WB(T);
+            const __m256i wq = expand_w(T, wb);
+            const float dw = h2f(wb);
+            const float mw = HAS_MIN(T) ? h2f(wb + 2) : 0.0f;
+#if !PK_VNNI
+            const __m256i wabs = (T == PK_Q8_0) ? _mm256_sign_epi8(wq, wq) : wq;
+#endif
+            for (int c = 0; c < C; c++) {
+                __m256i p;
+#if !PK_VNNI
+                if (T == PK_Q8_0) p = mulsum_u8s8(_mm256_setzero_si256(), wabs, _mm256_sign_epi8(xv[c], wq));
+                else
+#endif
+                    p = mulsum_u8s8(corr[c], wq, xv[c]);
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[c]), acc[r][c]);
+                if (HAS_MIN(T)) macc[r][c] += mw * sx[c];
+            }
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) Y[(size_t)c * ys + (size_t)r] = hsum_ps(acc[r][c]) + macc[r][c];
+}
+
+// ---------------------------------------------------------------- K-quants (256-element super-blocks, Q8_K)
+
+// 8 six-bit scales of a Q4_K/Q5_K block as int16 broadcasts.
+INL void k4_scales(const uint8_t *s, uint8_t sc[8], __m128i *mins16) {
+    uint32_t scw[2], mnw[2];
+    pk_unpack_k4_scales_u32(s, scw, mnw);
+    memcpy(sc, scw, 8);
+    *mins16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)mnw[1], (int)mnw[0]));
+}
+
+// bit b of each byte moved to bit 4 (0x10), other bits cleared.
+INL __m256i bit_to_0x10(__m256i v, const int b) {
+    const __m256i sh = b <= 4 ? _mm256_slli_epi16(v, 4 - b) : _mm256_srli_epi16(v, b - 4);
+    return _mm256_and_si256(sh, _mm256_set1_epi8(0x10));
+}
+
+// T is PK_Q4_K or PK_Q5_K.
+INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
+                 size_t xs, float *Y, size_t ys) {
+    const int WBK = T == PK_Q4_K ? 144 : 176;
+    const int QS = T == PK_Q4_K ? 16 : 48;
+    __m256 acc[R][C];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int64_t i = 0; i < nb; i++) {
+        __m128i bs8[C];
+        float dx[C];
+        for (int c = 0; c < C; c++) {
+            const pk_block_q8_K *xb = (const pk_block_q8_K *)(X + (size_t)c * xs) + i;
+            dx[c] = xb->d;
+            bs8[c] = _mm_hadd_epi16(loadu128(xb->bsums), loadu128(xb->bsums + 8));
+        }
+        for (int r = 0; r < R; r++) {
+            const uint8_t *wb = W + (size_t)r * rs + (size_t)i * WBK;
+            const float d = h2f(wb), dmin = h2f(wb + 2);
+            uint8_t sc[8];
+            __m128i mins16;
+            k4_scales(wb + 4, sc, &mins16);
+            __m256i qh = _mm256_setzero_si256();
+            if (T == PK_Q5_K) qh = loadu256(wb + 16);
+            __m256i isum[C];
+            for (int c = 0; c < C; c++) isum[c] = _mm256_setzero_si256();
+            for (int cc = 0; cc < 4; cc++) {
+                const __m256i qv = loadu256(wb + QS + 32 * cc);
+                __m256i lo = _mm256_and_si256(qv, m4);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qv, 4), m4);
+                if (T == PK_Q5_K) {
+                    lo = _mm256_or_si256(lo, bit_to_0x10(qh, 2 * cc));
+                    hi = _mm256_or_si256(hi, bit_to_0x10(qh, 2 * cc + 1));
+                }
+                const __m256i s1 = _mm256_set1_epi16(sc[2 * cc]);
+                const __m256i s2 = _mm256_set1_epi16(sc[2 * cc + 1]);
+                for (int c = 0; c < C; c++) {
+                    const int8_t *xq = ((const pk_block_q8_K *)(X + (size_t)c * xs) + i)->qs + 64 * cc;
+                    isum[c] = mulsum_i16(isum[c], _mm256_maddubs_epi16(lo, loadu256(xq)), s1);
+                    isum[c] = mulsum_i16(isum[c], _mm256_maddubs_epi16(hi, loadu256(xq + 32)), s2);
+                }
+            }
+            for (int c = 0; c < C; c++) {
+                const __m128i mm = _mm_madd_epi16(mins16, bs8[c]);
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_set1_ps(d * dx[c]), acc[r][c]);
+                acc[r][c] = _mm256_fnmadd_ps(_mm256_zextps128_ps256(_mm_cvtepi32_ps(mm)), _mm256_set1_ps(dmin * dx[c]),
+                                             acc[r][c]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) Y[(size_t)c * ys + (size_t)r] = hsum_ps(acc[r][c]);
+}
+
+INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X, size_t xs,
+                  float *Y, size_t ys) {
+    __m256 acc[R][C];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i m30 = _mm256_set1_epi8(0x30);
+    // [scale 2k (x8) | scale 2k+1 (x8)] from a register holding 8 int16 scales in both lanes.
+    const __m256i shuf[4] = {
+        _mm256_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3),
+        _mm256_setr_epi8(4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7),
+        _mm256_setr_epi8(8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11,
+                         10, 11, 10, 11),
+        _mm256_setr_epi8(12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, 14, 15,
+                         14, 15, 14, 15, 14, 15, 14, 15),
+    };
+    for (int64_t i = 0; i < nb; i++) {
+        for (int r = 0; r < R; r++) {
+            const pk_block_q6_K *wb = (const pk_block_q6_K *)(W + (size_t)r * rs) + i;
+            const float d = h2f(&wb->d);
+            const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(wb->scales));
+            __m256i isum[C];
+            for (int c = 0; c < C; c++) {
+                // Σ q*x with q = u - 32: subtract 32 * Σ_g sc_g * bsums_g up front.
+                const pk_block_q8_K *xb = (const pk_block_q8_K *)(X + (size_t)c * xs) + i;
+                const __m256i corr = _mm256_madd_epi16(sc16, loadu256(xb->bsums));
+                isum[c] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(corr, 5));
+            }
+            for (int h = 0; h < 2; h++) {
+                const __m256i ql0 = loadu256(wb->ql + 64 * h);
+                const __m256i ql1 = loadu256(wb->ql + 64 * h + 32);
+                const __m256i qh = loadu256(wb->qh + 32 * h);
+                const __m256i sch = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(wb->scales + 8 * h))));
+                __m256i q[4];
+                q[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+                q[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+                q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
+                q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                       _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+                for (int k = 0; k < 4; k++) {
+                    const __m256i s = _mm256_shuffle_epi8(sch, shuf[k]);
+                    for (int c = 0; c < C; c++) {
+                        const int8_t *xq = ((const pk_block_q8_K *)(X + (size_t)c * xs) + i)->qs + 128 * h + 32 * k;
+                        isum[c] = mulsum_i16(isum[c], _mm256_maddubs_epi16(q[k], loadu256(xq)), s);
+                    }
+                }
+            }
+            for (int c = 0; c < C; c++) {
+                const float dx = ((const pk_block_q8_K *)(X + (size_t)c * xs) + i)->d;
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_set1_ps(d * dx), acc[r][c]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) Y[(size_t)c * ys + (size_t)r] = hsum_ps(acc[r][c]);
+}
+
+// ---------------------------------------------------------------- per-type entry points
+
+INL void tile_any(const int T, const int R, const int C, int64_t n, const uint8_t *W, size_t rs, const uint8_t *X,
+                  size_t xs, float *Y, size_t ys) {
+    switch (T) {
+    case PK_Q4_K: case PK_Q5_K: tile_k4(T, R, C, n / 256, W, rs, X, xs, Y, ys); break;
+    case PK_Q6_K: tile_q6k(R, C, n / 256, W, rs, X, xs, Y, ys); break;
+    default: tile32(T, R, C, n / 32, W, rs, X, xs, Y, ys); break;
+    }
+}
+
+#define PK_COL_CHUNK 64
+
+#define PK_DEFINE_QUANT_KERNELS(T, name)                                                                          \
+    static TGT float PK_SFX(dot_##name)(int64_t n, const void *w, const void *x) {                                \
+        float r;                                                                                                  \
+        tile_any(T, 1, 1, n, w, 0, x, 0, &r, 0);                                                                  \
+        return r;                                                                                                 \
+    }                                                                                                             \
+    static TGT void PK_SFX(matvec_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *x,      \
+                                          float *out) {                                                           \
+        const uint8_t *w = W;                                                                                     \
+        int64_t r = 0;                                                                                            \
+        for (; r + PK_MV_R <= nrows; r += PK_MV_R) tile_any(T, PK_MV_R, 1, n, w + (size_t)r * rs, rs, x, 0, out + r, 0); \
+        for (; r < nrows; r++) tile_any(T, 1, 1, n, w + (size_t)r * rs, rs, x, 0, out + r, 0);                  \
+    }                                                                                                             \
+    static TGT void PK_SFX(matmul_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *X,      \
+                                          size_t xs, int64_t ncols, float *Y, size_t ys) {                        \
+        const uint8_t *w = W, *x = X;                                                                             \
+        for (int64_t c0 = 0; c0 < ncols; c0 += PK_COL_CHUNK) {                                                    \
+            const int64_t c1 = c0 + PK_COL_CHUNK < ncols ? c0 + PK_COL_CHUNK : ncols;                             \
+            int64_t r = 0;                                                                                        \
+            for (; r + PK_MM_R <= nrows; r += PK_MM_R) {                                                          \
+                int64_t c = c0;                                                                                   \
+                for (; c + PK_MM_C <= c1; c += PK_MM_C)                                                           \
+                    tile_any(T, PK_MM_R, PK_MM_C, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,              \
+                             Y + (size_t)c * ys + r, ys);                                                         \
+                for (; c < c1; c++)                                                                               \
+                    tile_any(T, PK_MM_R, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
+            }                                                                                                     \
+            for (; r < nrows; r++) {                                                                              \
+                int64_t c = c0;                                                                                   \
+                for (; c + PK_MM_C <= c1; c += PK_MM_C)                                                           \
+                    tile_any(T, 1, PK_MM_C, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,                    \
+                             Y + (size_t)c * ys + r, ys);                                                         \
+                for (; c < c1; c++)                                                                               \
+                    tile_any(T, 1, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
+            }                                                                                                     \
+        }                                                                                                         \
+    }
+
+PK_DEFINE_QUANT_KERNELS(PK_Q4_0, q4_0)
+PK_DEFINE_QUANT_KERNELS(PK_Q4_1, q4_1)
+PK_DEFINE_QUANT_KERNELS(PK_Q5_0, q5_0)
+PK_DEFINE_QUANT_KERNELS(PK_Q5_1, q5_1)
+PK_DEFINE_QUANT_KERNELS(PK_Q8_0, q8_0)
+PK_DEFINE_QUANT_KERNELS(PK_Q4_K, q4_K)
+PK_DEFINE_QUANT_KERNELS(PK_Q5_K, q5_K)
+PK_DEFINE_QUANT_KERNELS(PK_Q6_K, q6_K)
+
+// ---------------------------------------------------------------- float weights (F32 activations)
+
+INL __m256 load8_as_f32(const int T, const void *p) {
+    switch (T) {
+    case PK_F32: return _mm256_loadu_ps((const float *)p);
+    case PK_F16: return _mm256_cvtph_ps(loadu128(p));
+    default: return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(loadu128(p)), 16));  // BF16
+    }
+}
+
+INL float scalar_as_f32(const int T, const void *p, int64_t i) {
+    switch (T) {
+    case PK_F32: return ((const float *)p)[i];
+    case PK_F16: return _cvtsh_ss(((const uint16_t *)p)[i]);
+    default: return pk_bf2f(((const uint16_t *)p)[i]);
+    }
+}
+
+INL float dot_float(const int T, int64_t n, const void *w, const float *x) {
+    const int es = T == PK_F32 ? 4 : 2;
+    const uint8_t *wb = w;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(load8_as_f32(T, wb + (size_t)i * es), _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(load8_as_f32(T, wb + (size_t)(i + 8) * es), _mm256_loadu_ps(x + i + 8), a1);
+        a2 = _mm256_fmadd_ps(load8_as_f32(T, wb + (size_t)(i + 16) * es), _mm256_loadu_ps(x + i + 16), a2);
+        a3 = _mm256_fmadd_ps(load8_as_f32(T, wb + (size_t)(i + 24) * es), _mm256_loadu_ps(x + i + 24), a3);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load8_as_f32(T, wb + (size_t)i * es), _mm256_loadu_ps(x + i), a0);
+    float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) s += scalar_as_f32(T, w, i) * x[i];
+    return s;
+}
+
+#define PK_DEFINE_FLOAT_KERNELS(T, name)                                                                          \
+    static TGT float PK_SFX(dot_##name)(int64_t n, const void *w, const void *x) { return dot_float(T, n, w, x); } \
+    static TGT void PK_SFX(matvec_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *x,      \
+                                          float *out) {                                                           \
+        for (int64_t r = 0; r < nrows; r++) out[r] = dot_float(T, n, (const uint8_t *)W + (size_t)r * rs, x);     \
+    }                                                                                                             \
+    static TGT void PK_SFX(matmul_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *X,      \
+                                          size_t xs, int64_t ncols, float *Y, size_t ys) {                        \
+        for (int64_t r = 0; r < nrows; r++)                                                                       \
+            for (int64_t c = 0; c < ncols; c++)                                                                   \
+                Y[(size_t)c * ys + (size_t)r] = dot_float(T, n, (const uint8_t *)W + (size_t)r * rs,              \
+                                                          (const float *)((const uint8_t *)X + (size_t)c * xs));  \
+    }
+
+PK_DEFINE_FLOAT_KERNELS(PK_F32, f32)
+PK_DEFINE_FLOAT_KERNELS(PK_F16, f16)
+PK_DEFINE_FLOAT_KERNELS(PK_BF16, bf16)
+
+// ---------------------------------------------------------------- activation quantizers (bit-identical to the reference)
+
+INL float hmax_ps(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// roundf (half away from zero), exactly: t = trunc(v); t + sign(v) if |v - t| >= 0.5.
+INL __m256i roundf_epi32(__m256 v) {
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 sign = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
+    const __m256 frac = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, t));
+    const __m256 bump = _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ),
+                                      _mm256_or_ps(sign, _mm256_set1_ps(1.0f)));
+    return _mm256_cvttps_epi32(_mm256_add_ps(t, bump));
+}
+
+// Four vectors of 8 int32 (elements 0..31 in order) -> 32 int8 in order.
+INL __m256i pack32_epi8(__m256i a, __m256i b, __m256i c, __m256i d) {
+    const __m256i ab = _mm256_packs_epi32(a, b);  // a0-3 b0-3 | a4-7 b4-7
+    const __m256i cd = _mm256_packs_epi32(c, d);
+    const __m256i abcd = _mm256_packs_epi16(ab, cd);  // a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7
+    return _mm256_permutevar8x32_epi32(abcd, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+INL int hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+INL void quant_q8_block(const float *x, int8_t *qs, uint16_t *dh, uint16_t *sh) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    __m256 v[4];
+    for (int k = 0; k < 4; k++) v[k] = _mm256_loadu_ps(x + 8 * k);
+    const __m256 mx = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v[0], absmask), _mm256_and_ps(v[1], absmask)),
+                                    _mm256_max_ps(_mm256_and_ps(v[2], absmask), _mm256_and_ps(v[3], absmask)));
+    const float amax = hmax_ps(mx);
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    *dh = pk_f2h(d);
+    const __m256 idv = _mm256_set1_ps(id);
+    __m256i q[4];
+    for (int k = 0; k < 4; k++) q[k] = roundf_epi32(_mm256_mul_ps(v[k], idv));
+    _mm256_storeu_si256((__m256i *)qs, pack32_epi8(q[0], q[1], q[2], q[3]));
+    if (sh) {
+        const int sum = hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
+        const float s = (float)sum * d;
+        *sh = pk_f2h(s);
+    }
+}
+
+static TGT void PK_SFX(quant_q8_0)(const float *x, void *dst, int64_t n) {
+    pk_block_q8_0 *y = dst;
+    for (int64_t i = 0; i < n / 32; i++) quant_q8_block(x + 32 * i, y[i].qs, &y[i].d, NULL);
+}
+
+static TGT void PK_SFX(quant_q8_1)(const float *x, void *dst, int64_t n) {
+    pk_block_q8_1 *y = dst;
+    for (int64_t i = 0; i < n / 32; i++) quant_q8_block(x + 32 * i, y[i].qs, &y[i].d, &y[i].s);
+}
+
+static TGT void PK_SFX(quant_q8_K)(const float *x, void *dst, int64_t n) {
+    pk_block_q8_K *y = dst;
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    for (int64_t i = 0; i < n / 256; i++, x += 256) {
+        __m256 mx = _mm256_setzero_ps();
+        for (int k = 0; k < 32; k++) mx = _mm256_max_ps(mx, _mm256_and_ps(_mm256_loadu_ps(x + 8 * k), absmask));
+        const float amax = hmax_ps(mx);
+        if (amax == 0.0f) {
+            memset(&y[i], 0, sizeof(y[i]));
+            continue;
+        }
+        float max = 0.0f;  // the first element of largest magnitude, with its sign (as the reference picks it)
+        for (int j = 0; j < 256; j++)
+            if (fabsf(x[j]) == amax) {
+                max = x[j];
+                break;
+            }
+        const float iscale = -127.0f / max;
+        const __m256 isv = _mm256_set1_ps(iscale);
+        for (int g = 0; g < 8; g++) {
+            __m256i q[4];
+            for (int k = 0; k < 4; k++) {
+                // nearest, ties to even (MXCSR default), as ggml's nearest_int
+                q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(isv, _mm256_loadu_ps(x + 32 * g + 8 * k)));
+                q[k] = _mm256_min_epi32(q[k], _mm256_set1_epi32(127));
+            }
+            _mm256_storeu_si256((__m256i *)(y[i].qs + 32 * g), pack32_epi8(q[0], q[1], q[2], q[3]));
+            y[i].bsums[2 * g] = (int16_t)hsum_epi32(_mm256_add_epi32(q[0], q[1]));
+            y[i].bsums[2 * g + 1] = (int16_t)hsum_epi32(_mm256_add_epi32(q[2], q[3]));
+        }
+        y[i].d = 1.0f / iscale;
+    }
+}
+
+// ---------------------------------------------------------------- table
+
+void PK_SFX(pk_fill_table)(pk_kernel_table *t) {
+#define SET(ID, name)                                  \
+    t->vec_dot[ID] = PK_SFX(dot_##name);               \
+    t->matvec[ID] = PK_SFX(matvec_##name);             \
+    t->matmul[ID] = PK_SFX(matmul_##name);
+    SET(PK_Q4_0, q4_0)
+    SET(PK_Q4_1, q4_1)
+    SET(PK_Q5_0, q5_0)
+    SET(PK_Q5_1, q5_1)
+    SET(PK_Q8_0, q8_0)
+    SET(PK_Q4_K, q4_K)
+    SET(PK_Q5_K, q5_K)
+    SET(PK_Q6_K, q6_K)
+    SET(PK_F32, f32)
+    SET(PK_F16, f16)
+    SET(PK_BF16, bf16)
+#undef SET
+    t->quantize[PK_Q8_0] = PK_SFX(quant_q8_0);
+    t->quantize[PK_Q8_1] = PK_SFX(quant_q8_1);
+    t->quantize[PK_Q8_K] = PK_SFX(quant_q8_K);
+}
