@@ -20,7 +20,7 @@ enum Flow { case normal, breakLoop, continueLoop }
 /// Limits that keep an untrusted template from exhausting memory, stack or time.
 struct Limits {
     var maxOutputScalars = 8 * 1024 * 1024
-    var maxSteps = 10_000_000
+    var maxSteps = 1_000_000
     var maxCallDepth = 40
     var maxRange = 100_000  // Jinja's sandbox MAX_RANGE
 }
