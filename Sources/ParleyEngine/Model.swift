@@ -49,6 +49,15 @@ public final class Model: @unchecked Sendable {
                                 eosToken: tokenizer.eos.map { tokenizer.tokenText($0) } ?? "")
     }
 
+    /// The prompt for a conversation given as template values (OpenAI-style message objects with content
+    /// parts, tool calls, ...), rendered with the model's template; `extra` adds variables such as `tools`.
+    public func renderChat(_ messages: [TemplateValue], addGenerationPrompt: Bool = true,
+                           extra: [String: TemplateValue] = [:]) throws -> String {
+        try chatTemplate.render(messages: messages, addGenerationPrompt: addGenerationPrompt,
+                                bosToken: tokenizer.bos.map { tokenizer.tokenText($0) } ?? "",
+                                eosToken: tokenizer.eos.map { tokenizer.tokenText($0) } ?? "", extra: extra)
+    }
+
     /// Tokens of a text prompt: special tokens parsed, BOS as the metadata says (llama.cpp's completion rule).
     public func tokenizePrompt(_ text: String) -> [TokenID] {
         tokenizer.encode(text, addSpecial: true, parseSpecial: true)

@@ -19,20 +19,15 @@ struct Template: ParsableCommand {
     }
 }
 
-/// Decodes an OpenAI-style message list; `content` may be a string, null or a list of text parts.
-func parseMessages(_ json: String) throws -> [ChatMessage] {
-    guard let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
+/// Decodes an OpenAI-style message list, keeping every field (content parts, tool calls, names) for the template.
+func parseMessages(_ json: String) throws -> [TemplateValue] {
+    guard let value = try? TemplateValue(json: json), case .array(let items) = value else {
         throw CLIError(#"--messages must be a JSON array of objects like {"role": "user", "content": "Hi"}"#)
     }
-    return try list.enumerated().map { index, item in
-        guard let role = item["role"] as? String else { throw CLIError("message \(index) has no \"role\" string") }
-        var content = ""
-        switch item["content"] {
-        case let text as String: content = text
-        case let parts as [[String: Any]]: content = parts.compactMap { $0["text"] as? String }.joined()
-        case nil, is NSNull: content = ""
-        default: throw CLIError("message \(index): \"content\" must be a string, null or a list of text parts")
+    for (index, item) in items.enumerated() {
+        guard case .object(let object) = item, case .string = object["role"] ?? .none else {
+            throw CLIError("message \(index) must be an object with a \"role\" string")
         }
-        return ChatMessage(role: role, content: content)
     }
+    return items
 }
