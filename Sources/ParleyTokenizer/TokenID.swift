@@ -1,2 +1,0 @@
-/// A token id in the model vocabulary.
-public typealias TokenID = Int32
