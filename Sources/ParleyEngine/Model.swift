@@ -15,6 +15,14 @@ public final class Model: @unchecked Sendable {
 
     public var hyperparameters: Hyperparameters { network.hyperparameters }
 
+    /// Text that ends an assistant turn under the chat template but is not a token of this vocabulary — the
+    /// ChatML fallback's `<|im_end|>` on a model without its own template — so generation stops there too.
+    public var chatStopStrings: [String] {
+        let endOfTurn = "<|im_end|>"
+        guard !hasOwnChatTemplate, tokenizer.tokenID(forText: endOfTurn) == nil else { return [] }
+        return [endOfTurn]
+    }
+
     public init(path: String) throws {
         self.path = path
         file = try GGUFFile(path: path)

@@ -48,6 +48,7 @@ struct Run: ParsableCommand {
         parameters.sampling.minP = minP
         parameters.sampling.repetitionPenalty = repeatPenalty
         parameters.sampling.seed = seed
+        parameters.stopStrings = model.chatStopStrings
 
         var history: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
 
