@@ -7,6 +7,7 @@ public enum EngineError: Error, CustomStringConvertible, Sendable, Equatable {
     case missingMetadata(String)
     case invalidMetadata(key: String, reason: String)
     case contextFull(capacity: Int)
+    case cacheExhausted(blocks: Int)
     case tokenOutOfRange(Int32, vocabulary: Int)
     case emptyPrompt
 
@@ -21,6 +22,7 @@ public enum EngineError: Error, CustomStringConvertible, Sendable, Equatable {
         case .missingMetadata(let k): "the model file lacks metadata key '\(k)'"
         case .invalidMetadata(let k, let r): "metadata '\(k)': \(r)"
         case .contextFull(let c): "the context is full (\(c) tokens)"
+        case .cacheExhausted(let b): "the KV cache is full (all \(b) blocks in use)"
         case .tokenOutOfRange(let t, let v): "token id \(t) is outside the vocabulary (0..<\(v))"
         case .emptyPrompt: "the prompt is empty"
         }

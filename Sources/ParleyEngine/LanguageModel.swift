@@ -6,7 +6,7 @@ public protocol LanguageModel: AnyObject, Sendable {
     var hyperparameters: Hyperparameters { get }
     /// Runs `batch`. Logit rows for the entries with `wantsLogits` are written, in batch order, to
     /// `workspace.logits` (at most `workspace.maxLogitRows` of them). Each entry's position must be at most
-    /// its sequence's current length, and below its capacity.
+    /// its sequence's current length, and its sequence must have reserved blocks for it.
     func forward(_ batch: UnsafeBufferPointer<BatchEntry>, workspace: Workspace)
 }
 
@@ -57,8 +57,9 @@ extension LanguageModel {
 
     /// Marks the batch's positions as written in each sequence.
     func advanceSequences(_ batch: UnsafeBufferPointer<BatchEntry>) {
-        for entry in batch where entry.sequence.length < entry.position + 1 {
-            entry.sequence.length = entry.position + 1
+        for entry in batch {
+            entry.sequence.recordToken(entry.token, at: entry.position)
+            if entry.sequence.length < entry.position + 1 { entry.sequence.length = entry.position + 1 }
         }
     }
 }

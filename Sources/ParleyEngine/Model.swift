@@ -46,8 +46,42 @@ public final class Model: @unchecked Sendable {
     /// A new conversation. `contextLength` defaults to the trained length capped at 4096 tokens.
     public func makeSession(contextLength: Int? = nil, threads: Int? = nil, maxBatch: Int = 256) -> Session {
         let context = max(1, contextLength ?? min(hyperparameters.trainedContextLength, 4096))
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        return Session(model: self, contextLength: context, threads: max(1, threads ?? cores), maxBatch: maxBatch)
+        return Session(model: self, contextLength: context, threads: max(1, threads ?? Self.defaultThreads),
+                       maxBatch: maxBatch)
+    }
+
+    /// Every core the process may use.
+    public static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    /// Scratch memory and worker threads for running batches of up to `maxBatch` tokens, returning up to
+    /// `maxLogitRows` rows of logits, over sequences of up to `maxSequenceLength` positions.
+    public func makeWorkspace(threads: Int, maxBatch: Int, maxLogitRows: Int, maxSequenceLength: Int) -> Workspace {
+        Workspace(hyper: hyperparameters, threads: max(1, threads), maxBatch: max(1, maxBatch),
+                  maxLogitRows: max(1, min(maxLogitRows, maxBatch)), attentionCapacity: max(1, maxSequenceLength))
+    }
+
+    /// A KV cache of `blocks` blocks of `KVBlockPool.blockSize` positions, shared by the sequences made on it.
+    public func makeKVPool(blocks: Int) -> KVBlockPool {
+        KVBlockPool(layers: hyperparameters.blockCount, kvLength: hyperparameters.kvLength, blocks: blocks)
+    }
+
+    /// Runs one batch — tokens of one or several sequences, each at its next position — through the network.
+    /// Reserves cache blocks first (throws, running nothing, when a sequence or the pool is full). Logit rows
+    /// of the entries that want them are left in `workspace.logits`, in batch order.
+    public func run(_ batch: [BatchEntry], workspace: Workspace) throws {
+        precondition(batch.count <= workspace.maxBatch, "batch larger than the workspace")
+        precondition(batch.lazy.filter(\.wantsLogits).count <= workspace.maxLogitRows, "too many logit rows")
+        let vocab = hyperparameters.vocabularySize
+        for entry in batch {
+            guard entry.token >= 0, Int(entry.token) < vocab else {
+                throw EngineError.tokenOutOfRange(entry.token, vocabulary: vocab)
+            }
+            guard entry.position < workspace.attentionCapacity else {
+                throw EngineError.contextFull(capacity: workspace.attentionCapacity)
+            }
+            try entry.sequence.reserve(entry.position + 1)
+        }
+        batch.withUnsafeBufferPointer { network.forward($0, workspace: workspace) }
     }
 
     /// The prompt for a conversation, rendered with the model's template.

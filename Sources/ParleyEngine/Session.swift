@@ -14,10 +14,13 @@ public final class Session: @unchecked Sendable {
     init(model: Model, contextLength: Int, threads: Int, maxBatch: Int) {
         self.model = model
         let hp = model.network.hyperparameters
-        cache = SequenceCache(layers: hp.blockCount, kvLength: hp.kvLength, capacity: contextLength)
+        let blocks = (contextLength + KVBlockPool.blockSize - 1) / KVBlockPool.blockSize
+        cache = SequenceCache(pool: KVBlockPool(layers: hp.blockCount, kvLength: hp.kvLength, blocks: blocks),
+                              capacity: contextLength)
+        // Logit rows cost a vocabulary of floats each; 64 MiB of them bounds prompt scoring's memory.
         let logitRows = min(maxBatch, max(1, (64 << 20) / (hp.vocabularySize * 4)))
-        workspace = Workspace(hyper: hp, threads: threads, maxBatch: maxBatch, maxLogitRows: logitRows,
-                              attentionCapacity: contextLength)
+        workspace = model.makeWorkspace(threads: threads, maxBatch: maxBatch, maxLogitRows: logitRows,
+                                        maxSequenceLength: contextLength)
     }
 
     public var contextLength: Int { cache.capacity }
@@ -53,7 +56,7 @@ public final class Session: @unchecked Sendable {
                 evaluated.append(tokens[index])
                 index += 1
             }
-            batch.withUnsafeBufferPointer { model.network.forward($0, workspace: workspace) }
+            try model.run(batch, workspace: workspace)
             for (r, i) in rows.enumerated() { onLogits(i, workspace.logits + r * vocab) }
         }
     }
