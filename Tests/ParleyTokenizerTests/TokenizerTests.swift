@@ -93,6 +93,18 @@ struct TokenizerReferenceTests {
         }
         #expect(failures == 0)
     }
+
+    @Test("random mixes tokenized by llama.cpp (fuzz.json)", arguments: ["smollm2", "gemma3"])
+    func fuzz(model: String) {
+        let tok = Models.tokenizer(model)
+        let all = Fixtures.json("tokenizer/fuzz.json")
+        let cases = Fixtures.decode([ExtraCase].self, all[model]!)
+        #expect(cases.count >= 20)
+        for c in cases {
+            let ids = tok.encode(c.text, addSpecial: c.add_special, parseSpecial: c.parse_special)
+            #expect(ids == c.ids, "\(model) parse=\(c.parse_special): \(show(c.text))")
+        }
+    }
 }
 
 @Suite("Tokenizer metadata")

@@ -15,3 +15,4 @@ models="${PARLEY_TEST_MODELS:-$root/.models}"
 export LLAMA_CPP_SOURCE="$(cat "$cache/SOURCE" 2>/dev/null || echo unknown) vendor/llama.cpp, llama-tokenize"
 python3 "$here/generate.py" "$bin" "$models/SmolLM2-135M-Instruct.Q4_1.gguf" "$here/extra-smollm2.json" SmolLM2-135M-Instruct.Q4_1
 python3 "$here/generate.py" "$bin" "$models/gemma-3-270m-Q4_K_M.gguf" "$here/extra-gemma3.json" gemma-3-270m-Q4_K_M
+python3 "$here/fuzz.py" "$bin" "$models" "$here/fuzz.json"
