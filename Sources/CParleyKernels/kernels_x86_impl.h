@@ -469,7 +469,9 @@ INL void tile_any(const int T, const int R, const int C, int64_t n, const uint8_
 
 // Software prefetch for matvec: the weight stream of a decode step is read once, mostly from DRAM; pulling the
 // rows a few KiB ahead keeps enough lines in flight (the hardware prefetcher alone reached ~7 GB/s of ~18 here).
+#ifndef PK_PREFETCH_BYTES
 #define PK_PREFETCH_BYTES 6144
+#endif
 static inline int64_t prefetch_rows(size_t row_bytes) {
     int64_t k = (int64_t)(PK_PREFETCH_BYTES / (row_bytes ? row_bytes : 1));
     k = (k + PK_MV_R - 1) / PK_MV_R * PK_MV_R;
@@ -477,7 +479,7 @@ static inline int64_t prefetch_rows(size_t row_bytes) {
 }
 INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) {
     for (int k = 0; k < rows; k++)
-        for (size_t off = 0; off < used; off += 64) _mm_prefetch((const char *)(p + (size_t)k * rs + off), _MM_HINT_T0);
+        for (size_t off = 0; off < used; off += 64) _mm_prefetch((const char *)(p + (size_t)k * rs + off), _MM_HINT_T1);
 }
 
 #define PK_COL_CHUNK 64
