@@ -9,7 +9,11 @@
 #ifndef PK_MV_R
 #define PK_MV_R 4
 #endif
+#ifndef PK_MM_R
 #define PK_MM_R 4
+#endif
+#ifndef PK_MM_C
 #define PK_MM_C 4
+#endif
 #include "kernels_x86_impl.h"
 #endif

@@ -666,11 +666,14 @@ static TGT void PK_SFX(quant_q8_K)(const float *x, void *dst, int64_t n) {
             continue;
         }
         float max = 0.0f;  // the first element of largest magnitude, with its sign (as the reference picks it)
-        for (int j = 0; j < 256; j++)
-            if (fabsf(x[j]) == amax) {
-                max = x[j];
+        const __m256 am = _mm256_set1_ps(amax);
+        for (int k = 0; k < 32; k++) {
+            const int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(x + 8 * k), absmask), am, _CMP_EQ_OQ));
+            if (hit) {
+                max = x[8 * k + __builtin_ctz((unsigned)hit)];
                 break;
             }
+        }
         const float iscale = -127.0f / max;
         const __m256 isv = _mm256_set1_ps(iscale);
         for (int g = 0; g < 8; g++) {
