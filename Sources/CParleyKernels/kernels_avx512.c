@@ -6,8 +6,14 @@
 #define PK_TARGET_STR "avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"
 #define PK_VNNI 1
 #define PK_SFX(name) name##_avx512
+#ifndef PK_MV_R
 #define PK_MV_R 4
+#endif
+#ifndef PK_MM_R
 #define PK_MM_R 4
+#endif
+#ifndef PK_MM_C
 #define PK_MM_C 4
+#endif
 #include "kernels_x86_impl.h"
 #endif

@@ -395,7 +395,9 @@ import Testing
     func matvecAndMatmulAgreeAcrossISAs(rawType: UInt32) {
         let t = pk_type(rawValue: rawType)
         var rng = Rng(UInt64(rawType) + 100)
-        let n = 512, rows = 14, cols = 7
+        // 19 blocks for the 32-element types: exercises the 4-block, 2-block and single-block steps of the SIMD paths.
+        let n = blockElements(t) == 256 ? 512 : (blockElements(t) == 32 ? 608 : 611)
+        let rows = 14, cols = 7
         let rowBytes = Int(pk_row_bytes(t, Int64(n)))
         let W = randomWeights(t, n: n, rows: rows, rng: &rng)
         let xs = (0..<cols).map { _ in randomFloats(n, rng: &rng) }
