@@ -58,14 +58,14 @@ public struct GenerationResult: Sendable {
 }
 
 /// Holds back text that might be the start of a stop string, and finds stop strings as text streams in.
-struct StopStringMatcher {
-    let stops: [String]
-    private(set) var pending = ""
+public struct StopStringMatcher: Sendable {
+    public let stops: [String]
+    public private(set) var pending = ""
 
-    init(_ stops: [String]) { self.stops = stops.filter { !$0.isEmpty } }
+    public init(_ stops: [String]) { self.stops = stops.filter { !$0.isEmpty } }
 
     /// Adds text; returns what can be emitted now and whether a stop string was reached.
-    mutating func append(_ text: String) -> (emit: String, stopped: Bool) {
+    public mutating func append(_ text: String) -> (emit: String, stopped: Bool) {
         pending += text
         guard !stops.isEmpty else {
             defer { pending = "" }
@@ -99,7 +99,7 @@ struct StopStringMatcher {
         return (emit, false)
     }
 
-    mutating func flush() -> String {
+    public mutating func flush() -> String {
         defer { pending = "" }
         return pending
     }

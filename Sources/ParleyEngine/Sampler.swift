@@ -173,7 +173,7 @@ public struct Sampler: Sendable {
 }
 
 /// The k most likely tokens of a log-probability row, best first.
-func topEntries(_ logprobs: UnsafePointer<Float>, count n: Int, k: Int) -> [(id: TokenID, logprob: Float)] {
+public func topEntries(_ logprobs: UnsafePointer<Float>, count n: Int, k: Int) -> [(id: TokenID, logprob: Float)] {
     guard k > 0 else { return [] }
     var best: [(id: TokenID, logprob: Float)] = []
     best.reserveCapacity(k + 1)

@@ -127,8 +127,8 @@ func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: FloatPointer, _ n: Int) {
     while i < n { y[i] += a * x[i]; i += 1 }
 }
 
-/// log-softmax of logits into `out`; returns the log of the partition function.
-func logSoftmax(_ logits: UnsafePointer<Float>, count n: Int, into out: FloatPointer) {
+/// log-softmax of logits into `out`.
+public func logSoftmax(_ logits: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
     var maxValue = -Float.infinity
     for i in 0..<n where logits[i] > maxValue { maxValue = logits[i] }
     var sum: Double = 0
