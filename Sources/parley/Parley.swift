@@ -7,7 +7,7 @@ struct Parley: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "A self-hosted assistant platform: a native LLM engine, an OpenAI-compatible server and a chat app.",
-        subcommands: [Run.self, Complete.self, Tokenize.self, Template.self]
+        subcommands: [Run.self, Complete.self, Tokenize.self, Template.self, Bench.self]
     )
 }
 
@@ -21,6 +21,13 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: .customLong("ctx"), help: "Context length in tokens (default: the model's, at most 4096).")
     var contextLength: Int?
+
+    init() {}
+
+    init(model: String, threads: Int?) {
+        self.model = model
+        self.threads = threads
+    }
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
