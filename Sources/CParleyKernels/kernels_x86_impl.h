@@ -7,6 +7,9 @@
 // Every result must equal kernels_ref.c exactly in the integer parts; only float summation order differs.
 #include <immintrin.h>
 
+// Register tiles are at most PK_TMAX x PK_TMAX (fixed-size arrays, so no VLAs; SROA keeps them in registers).
+#define PK_TMAX 8
+
 #define TGT __attribute__((target(PK_TARGET_STR)))
 #define INL static inline __attribute__((always_inline)) TGT
 
@@ -107,16 +110,16 @@ INL __m256i expand_w(const int T, const uint8_t *b) {
 // R weight rows x C activation columns over nb blocks; Y[c * ys + r] = dot(row r, column c).
 INL void tile32(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
                 size_t xs, float *Y, size_t ys) {
-    __m256 acc[R][C];
-    float macc[R][C];
+    __m256 acc[PK_TMAX][PK_TMAX];
+    float macc[PK_TMAX][PK_TMAX];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) {
             acc[r][c] = _mm256_setzero_ps();
             macc[r][c] = 0.0f;
         }
     for (int64_t i = 0; i < nb; i++) {
-        __m256i xv[C], corr[C];
-        float dx[C], sx[C];
+        __m256i xv[PK_TMAX], corr[PK_TMAX];
+        float dx[PK_TMAX], sx[PK_TMAX];
         for (int c = 0; c < C; c++) {
             const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T);
             xv[c] = loadu256(xb + XOFF(T));
@@ -191,11 +194,11 @@ INL __m128 pair_scales(const uint8_t *b, const int stride, const int two) {
 }
 
 INL void tile32_zmm_step(const int T, const int R, const int C, int64_t i, const int two, const uint8_t *W, size_t rs,
-                         const uint8_t *X, size_t xs, __m512 acc[R][C]) {
+                         const uint8_t *X, size_t xs, __m512 acc[PK_TMAX][PK_TMAX]) {
     const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
     const __m512i idx_m = _mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3);
-    __m512i xv[C], corr[C];
-    __m512 dx[C], sx8[C];
+    __m512i xv[PK_TMAX], corr[PK_TMAX];
+    __m512 dx[PK_TMAX], sx8[PK_TMAX];
     for (int c = 0; c < C; c++) {
         const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T);
         const __m256i lo = loadu256(xb + XOFF(T));
@@ -265,11 +268,11 @@ INL __m256 quad_scales(const uint8_t *b, const int S) {
 }
 
 INL void tile32_quad_step(const int T, const int R, const int C, int64_t i, const uint8_t *W, size_t rs,
-                          const uint8_t *X, size_t xs, __m512 acc[R][C]) {
+                          const uint8_t *X, size_t xs, __m512 acc[PK_TMAX][PK_TMAX]) {
     const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6);
     const __m512i idx_m = _mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7);
-    __m512i xl[C], xh[C], corr[C];
-    __m512 dx[C], sx4[C];
+    __m512i xl[PK_TMAX], xh[PK_TMAX], corr[PK_TMAX];
+    __m512 dx[PK_TMAX], sx4[PK_TMAX];
     for (int c = 0; c < C; c++) {
         const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T) + XOFF(T);
         __m512i l = _mm512_castsi128_si512(loadu128(xb));
@@ -311,7 +314,7 @@ INL void tile32_quad_step(const int T, const int R, const int C, int64_t i, cons
 
 INL void tile32_zmm(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
                     size_t xs, float *Y, size_t ys) {
-    __m512 acc[R][C];
+    __m512 acc[PK_TMAX][PK_TMAX];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
     int64_t i = 0;
@@ -345,13 +348,13 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
                  size_t xs, float *Y, size_t ys) {
     const int WBK = T == PK_Q4_K ? 144 : 176;
     const int QS = T == PK_Q4_K ? 16 : 48;
-    __m256 acc[R][C];
+    __m256 acc[PK_TMAX][PK_TMAX];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int64_t i = 0; i < nb; i++) {
-        __m128i bs8[C];
-        float dx[C];
+        __m128i bs8[PK_TMAX];
+        float dx[PK_TMAX];
         for (int c = 0; c < C; c++) {
             const pk_block_q8_K *xb = (const pk_block_q8_K *)(X + (size_t)c * xs) + i;
             dx[c] = xb->d;
@@ -365,7 +368,7 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
             k4_scales(wb + 4, sc, &mins16);
             __m256i qh = _mm256_setzero_si256();
             if (T == PK_Q5_K) qh = loadu256(wb + 16);
-            __m256i isum[C];
+            __m256i isum[PK_TMAX];
             for (int c = 0; c < C; c++) isum[c] = _mm256_setzero_si256();
             for (int cc = 0; cc < 4; cc++) {
                 const __m256i qv = loadu256(wb + QS + 32 * cc);
@@ -397,7 +400,7 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
 
 INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X, size_t xs,
                   float *Y, size_t ys) {
-    __m256 acc[R][C];
+    __m256 acc[PK_TMAX][PK_TMAX];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -416,7 +419,7 @@ INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t
             const pk_block_q6_K *wb = (const pk_block_q6_K *)(W + (size_t)r * rs) + i;
             const float d = h2f(&wb->d);
             const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(wb->scales));
-            __m256i isum[C];
+            __m256i isum[PK_TMAX];
             for (int c = 0; c < C; c++) {
                 // Σ q*x with q = u - 32: subtract 32 * Σ_g sc_g * bsums_g up front.
                 const pk_block_q8_K *xb = (const pk_block_q8_K *)(X + (size_t)c * xs) + i;
