@@ -508,10 +508,15 @@ INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) 
     static TGT void PK_SFX(matmul_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *X,      \
                                           size_t xs, int64_t ncols, float *Y, size_t ys) {                        \
         const uint8_t *w = W, *x = X;                                                                             \
+        const size_t used = pk_row_bytes(T, n);                                                                   \
+        const int64_t ahead = prefetch_rows(used);                                                                \
         for (int64_t c0 = 0; c0 < ncols; c0 += PK_COL_CHUNK) {                                                    \
             const int64_t c1 = c0 + PK_COL_CHUNK < ncols ? c0 + PK_COL_CHUNK : ncols;                             \
             int64_t r = 0;                                                                                        \
             for (; r + PK_MM_R <= nrows; r += PK_MM_R) {                                                          \
+                /* the first column chunk streams the weights in; later chunks find them in cache */              \
+                if (c0 == 0 && r + ahead + PK_MM_R <= nrows)                                                      \
+                    prefetch_rows_span(w + (size_t)(r + ahead) * rs, rs, PK_MM_R, used);                          \
                 int64_t c = c0;                                                                                   \
                 for (; c + PK_MM_C <= c1; c += PK_MM_C)                                                           \
                     tile_any(T, PK_MM_R, PK_MM_C, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,              \
