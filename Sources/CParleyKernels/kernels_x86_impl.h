@@ -329,14 +329,6 @@ INL void tile32_zmm(const int T, const int R, const int C, int64_t nb, const uin
 
 // ---------------------------------------------------------------- K-quants (256-element super-blocks, Q8_K)
 
-// 8 six-bit scales of a Q4_K/Q5_K block as int16 broadcasts.
-INL void k4_scales(const uint8_t *s, uint8_t sc[8], __m128i *mins16) {
-    uint32_t scw[2], mnw[2];
-    pk_unpack_k4_scales_u32(s, scw, mnw);
-    memcpy(sc, scw, 8);
-    *mins16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)mnw[1], (int)mnw[0]));
-}
-
 // bit b of each byte moved to bit 4 (0x10), other bits cleared.
 INL __m256i bit_to_0x10(__m256i v, const int b) {
     const __m256i sh = b <= 4 ? _mm256_slli_epi16(v, 4 - b) : _mm256_srli_epi16(v, b - 4);
@@ -363,13 +355,15 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
         for (int r = 0; r < R; r++) {
             const uint8_t *wb = W + (size_t)r * rs + (size_t)i * WBK;
             const float d = h2f(wb), dmin = h2f(wb + 2);
-            uint8_t sc[8];
-            __m128i mins16;
-            k4_scales(wb + 4, sc, &mins16);
+            uint32_t scw[2], mnw[2];
+            pk_unpack_k4_scales_u32(wb + 4, scw, mnw);
+            const __m128i mins16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)mnw[1], (int)mnw[0]));
+            // the 8 sub-block scales as int16 in both lanes; sub-block j is broadcast by a byte shuffle
+            const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)scw[1], (int)scw[0])));
             __m256i qh = _mm256_setzero_si256();
             if (T == PK_Q5_K) qh = loadu256(wb + 16);
-            __m256i isum[PK_TMAX];
-            for (int c = 0; c < C; c++) isum[c] = _mm256_setzero_si256();
+            __m256i isa[PK_TMAX], isb[PK_TMAX];
+            for (int c = 0; c < C; c++) isa[c] = isb[c] = _mm256_setzero_si256();
             for (int cc = 0; cc < 4; cc++) {
                 const __m256i qv = loadu256(wb + QS + 32 * cc);
                 __m256i lo = _mm256_and_si256(qv, m4);
@@ -378,17 +372,18 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
                     lo = _mm256_or_si256(lo, bit_to_0x10(qh, 2 * cc));
                     hi = _mm256_or_si256(hi, bit_to_0x10(qh, 2 * cc + 1));
                 }
-                const __m256i s1 = _mm256_set1_epi16(sc[2 * cc]);
-                const __m256i s2 = _mm256_set1_epi16(sc[2 * cc + 1]);
+                const __m256i s1 = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(((4 * cc + 1) << 8) | (4 * cc))));
+                const __m256i s2 = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(((4 * cc + 3) << 8) | (4 * cc + 2))));
                 for (int c = 0; c < C; c++) {
                     const int8_t *xq = ((const pk_block_q8_K *)(X + (size_t)c * xs) + i)->qs + 64 * cc;
-                    isum[c] = mulsum_i16(isum[c], _mm256_maddubs_epi16(lo, loadu256(xq)), s1);
-                    isum[c] = mulsum_i16(isum[c], _mm256_maddubs_epi16(hi, loadu256(xq + 32)), s2);
+                    isa[c] = mulsum_i16(isa[c], _mm256_maddubs_epi16(lo, loadu256(xq)), s1);
+                    isb[c] = mulsum_i16(isb[c], _mm256_maddubs_epi16(hi, loadu256(xq + 32)), s2);
                 }
             }
             for (int c = 0; c < C; c++) {
                 const __m128i mm = _mm_madd_epi16(mins16, bs8[c]);
-                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_set1_ps(d * dx[c]), acc[r][c]);
+                const __m256i isum = _mm256_add_epi32(isa[c], isb[c]);
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * dx[c]), acc[r][c]);
                 acc[r][c] = _mm256_fnmadd_ps(_mm256_zextps128_ps256(_mm_cvtepi32_ps(mm)), _mm256_set1_ps(dmin * dx[c]),
                                              acc[r][c]);
             }
