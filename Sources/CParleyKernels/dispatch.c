@@ -176,6 +176,10 @@ void pk_matvec(pk_type type, int64_t n, const void *W, size_t row_stride, int64_
 void pk_matmul(pk_type type, int64_t n, const void *W, size_t row_stride, int64_t row_begin, int64_t row_end,
                const void *X, size_t x_stride, int64_t ncols, float *Y, size_t y_stride) {
     if ((unsigned)type >= PK_NTYPES || row_end <= row_begin || ncols <= 0) return;
+    if (ncols == 1) {  // one column is a matrix-vector product (the matvec kernels also prefetch the weight stream)
+        pk_matvec(type, n, W, row_stride, row_begin, row_end, X, Y + row_begin);
+        return;
+    }
     pk_matmul_fn f = table()->matmul[type];
     if (f)
         f(n, (const char *)W + (size_t)row_begin * row_stride, row_stride, row_end - row_begin, X, x_stride, ncols,

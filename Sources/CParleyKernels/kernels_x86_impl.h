@@ -7,6 +7,9 @@
 // Every result must equal kernels_ref.c exactly in the integer parts; only float summation order differs.
 #include <immintrin.h>
 
+// Register tiles are at most PK_TMAX x PK_TMAX (fixed-size arrays, so no VLAs; SROA keeps them in registers).
+#define PK_TMAX 8
+
 #define TGT __attribute__((target(PK_TARGET_STR)))
 #define INL static inline __attribute__((always_inline)) TGT
 
@@ -107,16 +110,16 @@ INL __m256i expand_w(const int T, const uint8_t *b) {
 // R weight rows x C activation columns over nb blocks; Y[c * ys + r] = dot(row r, column c).
 INL void tile32(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
                 size_t xs, float *Y, size_t ys) {
-    __m256 acc[R][C];
-    float macc[R][C];
+    __m256 acc[PK_TMAX][PK_TMAX];
+    float macc[PK_TMAX][PK_TMAX];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) {
             acc[r][c] = _mm256_setzero_ps();
             macc[r][c] = 0.0f;
         }
     for (int64_t i = 0; i < nb; i++) {
-        __m256i xv[C], corr[C];
-        float dx[C], sx[C];
+        __m256i xv[PK_TMAX], corr[PK_TMAX];
+        float dx[PK_TMAX], sx[PK_TMAX];
         for (int c = 0; c < C; c++) {
             const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T);
             xv[c] = loadu256(xb + XOFF(T));
@@ -191,11 +194,11 @@ INL __m128 pair_scales(const uint8_t *b, const int stride, const int two) {
 }
 
 INL void tile32_zmm_step(const int T, const int R, const int C, int64_t i, const int two, const uint8_t *W, size_t rs,
-                         const uint8_t *X, size_t xs, __m512 acc[R][C]) {
+                         const uint8_t *X, size_t xs, __m512 acc[PK_TMAX][PK_TMAX]) {
     const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
     const __m512i idx_m = _mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3);
-    __m512i xv[C], corr[C];
-    __m512 dx[C], sx8[C];
+    __m512i xv[PK_TMAX], corr[PK_TMAX];
+    __m512 dx[PK_TMAX], sx8[PK_TMAX];
     for (int c = 0; c < C; c++) {
         const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T);
         const __m256i lo = loadu256(xb + XOFF(T));
@@ -265,11 +268,11 @@ INL __m256 quad_scales(const uint8_t *b, const int S) {
 }
 
 INL void tile32_quad_step(const int T, const int R, const int C, int64_t i, const uint8_t *W, size_t rs,
-                          const uint8_t *X, size_t xs, __m512 acc[R][C]) {
+                          const uint8_t *X, size_t xs, __m512 acc[PK_TMAX][PK_TMAX]) {
     const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6);
     const __m512i idx_m = _mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7);
-    __m512i xl[C], xh[C], corr[C];
-    __m512 dx[C], sx4[C];
+    __m512i xl[PK_TMAX], xh[PK_TMAX], corr[PK_TMAX];
+    __m512 dx[PK_TMAX], sx4[PK_TMAX];
     for (int c = 0; c < C; c++) {
         const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T) + XOFF(T);
         __m512i l = _mm512_castsi128_si512(loadu128(xb));
@@ -311,7 +314,7 @@ INL void tile32_quad_step(const int T, const int R, const int C, int64_t i, cons
 
 INL void tile32_zmm(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
                     size_t xs, float *Y, size_t ys) {
-    __m512 acc[R][C];
+    __m512 acc[PK_TMAX][PK_TMAX];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
     int64_t i = 0;
@@ -326,14 +329,6 @@ INL void tile32_zmm(const int T, const int R, const int C, int64_t nb, const uin
 
 // ---------------------------------------------------------------- K-quants (256-element super-blocks, Q8_K)
 
-// 8 six-bit scales of a Q4_K/Q5_K block as int16 broadcasts.
-INL void k4_scales(const uint8_t *s, uint8_t sc[8], __m128i *mins16) {
-    uint32_t scw[2], mnw[2];
-    pk_unpack_k4_scales_u32(s, scw, mnw);
-    memcpy(sc, scw, 8);
-    *mins16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)mnw[1], (int)mnw[0]));
-}
-
 // bit b of each byte moved to bit 4 (0x10), other bits cleared.
 INL __m256i bit_to_0x10(__m256i v, const int b) {
     const __m256i sh = b <= 4 ? _mm256_slli_epi16(v, 4 - b) : _mm256_srli_epi16(v, b - 4);
@@ -345,13 +340,13 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
                  size_t xs, float *Y, size_t ys) {
     const int WBK = T == PK_Q4_K ? 144 : 176;
     const int QS = T == PK_Q4_K ? 16 : 48;
-    __m256 acc[R][C];
+    __m256 acc[PK_TMAX][PK_TMAX];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int64_t i = 0; i < nb; i++) {
-        __m128i bs8[C];
-        float dx[C];
+        __m128i bs8[PK_TMAX];
+        float dx[PK_TMAX];
         for (int c = 0; c < C; c++) {
             const pk_block_q8_K *xb = (const pk_block_q8_K *)(X + (size_t)c * xs) + i;
             dx[c] = xb->d;
@@ -360,13 +355,15 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
         for (int r = 0; r < R; r++) {
             const uint8_t *wb = W + (size_t)r * rs + (size_t)i * WBK;
             const float d = h2f(wb), dmin = h2f(wb + 2);
-            uint8_t sc[8];
-            __m128i mins16;
-            k4_scales(wb + 4, sc, &mins16);
+            uint32_t scw[2], mnw[2];
+            pk_unpack_k4_scales_u32(wb + 4, scw, mnw);
+            const __m128i mins16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)mnw[1], (int)mnw[0]));
+            // the 8 sub-block scales as int16 in both lanes; sub-block j is broadcast by a byte shuffle
+            const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)scw[1], (int)scw[0])));
             __m256i qh = _mm256_setzero_si256();
             if (T == PK_Q5_K) qh = loadu256(wb + 16);
-            __m256i isum[C];
-            for (int c = 0; c < C; c++) isum[c] = _mm256_setzero_si256();
+            __m256i isa[PK_TMAX], isb[PK_TMAX];
+            for (int c = 0; c < C; c++) isa[c] = isb[c] = _mm256_setzero_si256();
             for (int cc = 0; cc < 4; cc++) {
                 const __m256i qv = loadu256(wb + QS + 32 * cc);
                 __m256i lo = _mm256_and_si256(qv, m4);
@@ -375,17 +372,18 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
                     lo = _mm256_or_si256(lo, bit_to_0x10(qh, 2 * cc));
                     hi = _mm256_or_si256(hi, bit_to_0x10(qh, 2 * cc + 1));
                 }
-                const __m256i s1 = _mm256_set1_epi16(sc[2 * cc]);
-                const __m256i s2 = _mm256_set1_epi16(sc[2 * cc + 1]);
+                const __m256i s1 = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(((4 * cc + 1) << 8) | (4 * cc))));
+                const __m256i s2 = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(((4 * cc + 3) << 8) | (4 * cc + 2))));
                 for (int c = 0; c < C; c++) {
                     const int8_t *xq = ((const pk_block_q8_K *)(X + (size_t)c * xs) + i)->qs + 64 * cc;
-                    isum[c] = mulsum_i16(isum[c], _mm256_maddubs_epi16(lo, loadu256(xq)), s1);
-                    isum[c] = mulsum_i16(isum[c], _mm256_maddubs_epi16(hi, loadu256(xq + 32)), s2);
+                    isa[c] = mulsum_i16(isa[c], _mm256_maddubs_epi16(lo, loadu256(xq)), s1);
+                    isb[c] = mulsum_i16(isb[c], _mm256_maddubs_epi16(hi, loadu256(xq + 32)), s2);
                 }
             }
             for (int c = 0; c < C; c++) {
                 const __m128i mm = _mm_madd_epi16(mins16, bs8[c]);
-                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_set1_ps(d * dx[c]), acc[r][c]);
+                const __m256i isum = _mm256_add_epi32(isa[c], isb[c]);
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * dx[c]), acc[r][c]);
                 acc[r][c] = _mm256_fnmadd_ps(_mm256_zextps128_ps256(_mm_cvtepi32_ps(mm)), _mm256_set1_ps(dmin * dx[c]),
                                              acc[r][c]);
             }
@@ -397,7 +395,7 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
 
 INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X, size_t xs,
                   float *Y, size_t ys) {
-    __m256 acc[R][C];
+    __m256 acc[PK_TMAX][PK_TMAX];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -416,7 +414,7 @@ INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t
             const pk_block_q6_K *wb = (const pk_block_q6_K *)(W + (size_t)r * rs) + i;
             const float d = h2f(&wb->d);
             const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(wb->scales));
-            __m256i isum[C];
+            __m256i isum[PK_TMAX];
             for (int c = 0; c < C; c++) {
                 // Σ q*x with q = u - 32: subtract 32 * Σ_g sc_g * bsums_g up front.
                 const pk_block_q8_K *xb = (const pk_block_q8_K *)(X + (size_t)c * xs) + i;
@@ -505,10 +503,15 @@ INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) 
     static TGT void PK_SFX(matmul_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *X,      \
                                           size_t xs, int64_t ncols, float *Y, size_t ys) {                        \
         const uint8_t *w = W, *x = X;                                                                             \
+        const size_t used = pk_row_bytes(T, n);                                                                   \
+        const int64_t ahead = prefetch_rows(used);                                                                \
         for (int64_t c0 = 0; c0 < ncols; c0 += PK_COL_CHUNK) {                                                    \
             const int64_t c1 = c0 + PK_COL_CHUNK < ncols ? c0 + PK_COL_CHUNK : ncols;                             \
             int64_t r = 0;                                                                                        \
             for (; r + PK_MM_R <= nrows; r += PK_MM_R) {                                                          \
+                /* the first column chunk streams the weights in; later chunks find them in cache */              \
+                if (c0 == 0 && r + ahead + PK_MM_R <= nrows)                                                      \
+                    prefetch_rows_span(w + (size_t)(r + ahead) * rs, rs, PK_MM_R, used);                          \
                 int64_t c = c0;                                                                                   \
                 for (; c + PK_MM_C <= c1; c += PK_MM_C)                                                           \
                     tile_any(T, PK_MM_R, PK_MM_C, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,              \

@@ -441,6 +441,19 @@ import Testing
                 #expect(abs(Double(mv[r - rb]) - v) <= 2e-6 * s + 1e-6, "matvec type \(rawType) isa \(isa.rawValue) row \(r)")
             }
 
+            // a single-column matmul is the same product as matvec
+            var one = [Float](repeating: .nan, count: yStride)
+            W.withUnsafeBytes { wp in
+                X.withUnsafeBytes { xp in
+                    one.withUnsafeMutableBufferPointer { yp in
+                        pk_matmul(t, Int64(n), wp.baseAddress, rowBytes, Int64(rb), Int64(re), xp.baseAddress, xBytes, 1,
+                                  yp.baseAddress, yStride)
+                    }
+                }
+            }
+            #expect(Array(one[rb..<re]) == Array(mv[0..<(re - rb)]), "type \(rawType) isa \(isa.rawValue): 1-column matmul")
+            #expect(one[0].isNaN && one[re].isNaN)
+
             var Y = [Float](repeating: .nan, count: yStride * cols)
             W.withUnsafeBytes { wp in
                 X.withUnsafeBytes { xp in
