@@ -25,26 +25,54 @@ enum RoPEStyle {
     case neox
 }
 
-/// Rotates each head of `x` (`heads` × `headDim` values) for `position`.
-/// θᵢ = position · base^(−2i/ropeDims) for i < ropeDims/2; dimensions past ropeDims are left alone.
-func applyRoPE(_ x: FloatPointer, heads: Int, headDim: Int, ropeDims: Int, position: Int, base: Float,
+/// cos/sin of every rotary angle for the positions of a batch: θᵢ = position · base^(−2i/ropeDims).
+/// Computed once per forward pass and base, then shared by every layer that rotates with that base.
+struct RoPETable {
+    let inverseFrequencies: [Double]
+    let base: Float
+
+    init(base: Float, ropeDims: Int) {
+        self.base = base
+        inverseFrequencies = (0..<(ropeDims / 2)).map { pow(Double(base), -2.0 * Double($0) / Double(ropeDims)) }
+    }
+
+    /// Fills `table` ([batch][ropeDims]: cos, sin interleaved) for the batch's positions.
+    func fill(_ table: FloatPointer, batch: UnsafeBufferPointer<BatchEntry>) {
+        let half = inverseFrequencies.count
+        for (t, entry) in batch.enumerated() {
+            let row = table + t * 2 * half
+            for i in 0..<half {
+                // Angles in Double: exact enough that position 30 000 still rotates correctly.
+                let theta = Double(entry.position) * inverseFrequencies[i]
+                row[2 * i] = Float(cos(theta))
+                row[2 * i + 1] = Float(sin(theta))
+            }
+        }
+    }
+}
+
+/// Rotates each head of `x` (`heads` × `headDim` values) by the angles in `table` (cos, sin interleaved,
+/// ropeDims/2 pairs); dimensions past ropeDims are left alone.
+@inline(__always)
+func applyRoPE(_ x: FloatPointer, heads: Int, headDim: Int, ropeDims: Int, table: UnsafePointer<Float>,
                style: RoPEStyle) {
     let half = ropeDims / 2
-    // Angles in Double: exact enough that position 30 000 still rotates correctly.
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: ropeDims) { table in
-        for i in 0..<half {
-            let theta = Double(position) * pow(Double(base), -2.0 * Double(i) / Double(ropeDims))
-            table[2 * i] = Float(cos(theta))
-            table[2 * i + 1] = Float(sin(theta))
-        }
-        for h in 0..<heads {
-            let v = x + h * headDim
+    for h in 0..<heads {
+        let v = x + h * headDim
+        switch style {
+        case .normal:
             for i in 0..<half {
                 let c = table[2 * i], s = table[2 * i + 1]
-                let (a, b) = style == .normal ? (2 * i, 2 * i + 1) : (i, i + half)
-                let x0 = v[a], x1 = v[b]
-                v[a] = x0 * c - x1 * s
-                v[b] = x0 * s + x1 * c
+                let x0 = v[2 * i], x1 = v[2 * i + 1]
+                v[2 * i] = x0 * c - x1 * s
+                v[2 * i + 1] = x0 * s + x1 * c
+            }
+        case .neox:
+            for i in 0..<half {
+                let c = table[2 * i], s = table[2 * i + 1]
+                let x0 = v[i], x1 = v[i + half]
+                v[i] = x0 * c - x1 * s
+                v[i + half] = x0 * s + x1 * c
             }
         }
     }

@@ -28,7 +28,8 @@ final class Gemma3Model: LanguageModel, @unchecked Sendable {
         let postFFNNorm: [Float]  // [d]
         /// nil for global layers.
         let window: Int?
-        let ropeBase: Float
+        /// 0: the local (sliding-window) rotary base, 1: the global one.
+        let ropeIndex: Int
     }
 
     let hyperparameters: Hyperparameters
@@ -38,6 +39,8 @@ final class Gemma3Model: LanguageModel, @unchecked Sendable {
     let outputNorm: [Float]
     let head: Linear
     let embeddingScale: Float
+    /// Rotary angles for local and global layers.
+    let ropes: [RoPETable]
 
     /// Gemma 3's fixed base for its sliding-window layers (llama.cpp: rope_freq_base_train_swa).
     static let localRoPEBase: Float = 10_000
@@ -69,13 +72,15 @@ final class Gemma3Model: LanguageModel, @unchecked Sendable {
                 down: try Linear(file, p + "ffn_down.weight", inFeatures: hp.feedForwardLength, outFeatures: d),
                 postFFNNorm: try loadVector(file, p + "post_ffw_norm.weight", count: d),
                 window: isGlobal ? nil : window,
-                ropeBase: isGlobal ? hp.ropeBase : Self.localRoPEBase)
+                ropeIndex: isGlobal ? 1 : 0)
         }
         outputNorm = try loadVector(file, "output_norm.weight", count: d)
         head = file.tensor(named: "output.weight") != nil
             ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
             : tokenEmbedding
         embeddingScale = Float(d).squareRoot()
+        ropes = [RoPETable(base: Self.localRoPEBase, ropeDims: hp.ropeDimensions),
+                 RoPETable(base: hp.ropeBase, ropeDims: hp.ropeDimensions)]
     }
 
     func forward(_ batch: UnsafeBufferPointer<BatchEntry>, workspace ws: Workspace) {
@@ -83,6 +88,7 @@ final class Gemma3Model: LanguageModel, @unchecked Sendable {
         let n = batch.count, d = hp.embeddingLength, hd = hp.headDim
         let qLen = hp.queryLength, kvLen = hp.kvLength, ff = hp.feedForwardLength
         let queryScale = 1 / Float(hd).squareRoot()
+        for (i, rope) in ropes.enumerated() { rope.fill(ws.ropeTable(i), batch: batch) }
 
         for (t, entry) in batch.enumerated() {
             tokenEmbedding.dequantizeRow(Int(entry.token), into: ws.hidden + t * d)
@@ -90,36 +96,51 @@ final class Gemma3Model: LanguageModel, @unchecked Sendable {
         }
         for (l, layer) in layers.enumerated() {
             // Attention block with QK-norm and post-norm.
-            rmsNormRows(ws.hidden, weight: layer.attentionNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed)
-            layer.query.apply(ws.normed, count: n, into: ws.query, outStride: qLen, workspace: ws)
-            layer.key.apply(ws.normed, count: n, into: ws.key, outStride: kvLen, workspace: ws)
-            layer.value.apply(ws.normed, count: n, into: ws.value, outStride: kvLen, workspace: ws)
-            rmsNormRows(ws.query, weight: layer.queryNorm, count: n * hp.headCount, width: hd, eps: hp.rmsEpsilon,
-                        into: ws.query)
-            rmsNormRows(ws.key, weight: layer.keyNorm, count: n * hp.kvHeadCount, width: hd, eps: hp.rmsEpsilon,
-                        into: ws.key)
-            for (t, entry) in batch.enumerated() {
-                applyRoPE(ws.query + t * qLen, heads: hp.headCount, headDim: hd, ropeDims: hp.ropeDimensions,
-                          position: entry.position, base: layer.ropeBase, style: .neox)
-                applyRoPE(ws.key + t * kvLen, heads: hp.kvHeadCount, headDim: hd, ropeDims: hp.ropeDimensions,
-                          position: entry.position, base: layer.ropeBase, style: .neox)
+            rmsNormRows(ws.hidden, weight: layer.attentionNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed,
+                        workspace: ws)
+            project(ws.normed, count: n, Projection(layer.query, ws.query, qLen), Projection(layer.key, ws.key, kvLen),
+                    Projection(layer.value, ws.value, kvLen), workspace: ws)
+            let ropeTable = ws.ropeTable(layer.ropeIndex)
+            layer.queryNorm.withUnsafeBufferPointer { qNorm in
+                layer.keyNorm.withUnsafeBufferPointer { kNorm in
+                    ws.forEachToken(n) { t in
+                        let q = ws.query + t * qLen, k = ws.key + t * kvLen
+                        for h in 0..<hp.headCount {
+                            rmsNorm(q + h * hd, weight: qNorm.baseAddress!, eps: hp.rmsEpsilon, count: hd, into: q + h * hd)
+                        }
+                        for h in 0..<hp.kvHeadCount {
+                            rmsNorm(k + h * hd, weight: kNorm.baseAddress!, eps: hp.rmsEpsilon, count: hd, into: k + h * hd)
+                        }
+                        let angles = ropeTable + t * hp.ropeDimensions
+                        applyRoPE(q, heads: hp.headCount, headDim: hd, ropeDims: hp.ropeDimensions, table: angles, style: .neox)
+                        applyRoPE(k, heads: hp.kvHeadCount, headDim: hd, ropeDims: hp.ropeDimensions, table: angles,
+                                  style: .neox)
+                    }
+                }
             }
             storeKeyValues(layer: l, batch: batch, keys: ws.key, values: ws.value, kvLength: kvLen)
             attend(layer: l, batch: batch, queries: ws.query, into: ws.attentionOut, hyper: hp, scale: queryScale,
                    window: layer.window, workspace: ws)
             layer.output.apply(ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
-            rmsNormRows(ws.scratch, weight: layer.postAttentionNorm, count: n, width: d, eps: hp.rmsEpsilon,
-                        into: ws.scratch)
-            for t in 0..<n { addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
+            layer.postAttentionNorm.withUnsafeBufferPointer { w in
+                ws.forEachToken(n) { t in
+                    rmsNorm(ws.scratch + t * d, weight: w.baseAddress!, eps: hp.rmsEpsilon, count: d, into: ws.scratch + t * d)
+                    addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d)
+                }
+            }
 
             // GeGLU feed-forward block with post-norm.
-            rmsNormRows(ws.hidden, weight: layer.ffnNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed)
-            layer.gate.apply(ws.normed, count: n, into: ws.gate, outStride: ff, workspace: ws)
-            layer.up.apply(ws.normed, count: n, into: ws.up, outStride: ff, workspace: ws)
-            for t in 0..<n { geluGate(ws.gate + t * ff, ws.up + t * ff, count: ff) }
+            rmsNormRows(ws.hidden, weight: layer.ffnNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed,
+                        workspace: ws)
+            project(ws.normed, count: n, Projection(layer.gate, ws.gate, ff), Projection(layer.up, ws.up, ff), workspace: ws)
+            ws.forEachToken(n) { t in geluGate(ws.gate + t * ff, ws.up + t * ff, count: ff) }
             layer.down.apply(ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
-            rmsNormRows(ws.scratch, weight: layer.postFFNNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.scratch)
-            for t in 0..<n { addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
+            layer.postFFNNorm.withUnsafeBufferPointer { w in
+                ws.forEachToken(n) { t in
+                    rmsNorm(ws.scratch + t * d, weight: w.baseAddress!, eps: hp.rmsEpsilon, count: d, into: ws.scratch + t * d)
+                    addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d)
+                }
+            }
         }
         advanceSequences(batch)
         computeLogits(batch: batch, hidden: ws.hidden, outputNorm: outputNorm, head: head, workspace: ws)

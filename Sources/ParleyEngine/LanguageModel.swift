@@ -29,9 +29,10 @@ public enum ModelRegistry {
 /// Helpers every architecture's forward pass shares.
 extension LanguageModel {
     /// Normalises each of `count` rows of `x` (`width` apart) into `out`.
-    func rmsNormRows(_ x: UnsafePointer<Float>, weight: [Float], count: Int, width: Int, eps: Float, into out: FloatPointer) {
+    func rmsNormRows(_ x: UnsafePointer<Float>, weight: [Float], count: Int, width: Int, eps: Float, into out: FloatPointer,
+                     workspace: Workspace) {
         weight.withUnsafeBufferPointer { w in
-            for t in 0..<count {
+            workspace.forEachToken(count) { t in
                 rmsNorm(x + t * width, weight: w.baseAddress!, eps: eps, count: width, into: out + t * width)
             }
         }

@@ -40,42 +40,79 @@ struct Linear: @unchecked Sendable {
 
     /// out[t] = W · x[t] for `count` rows of x (`inFeatures` apart) into out (`outStride` apart).
     func apply(_ x: UnsafePointer<Float>, count: Int, into out: FloatPointer, outStride: Int, workspace: Workspace) {
-        let quantized = workspace.quantizedActivations
-        let qStride = activationRowBytes
-        let pool = workspace.pool
-        // Quantize each activation row once per product; every output row then reuses it.
-        if count >= 4 {
-            pool.parallelFor(count) { rows in
-                for t in rows {
-                    pk_quantize_row(activationType, x + t * inFeatures, quantized + t * qStride, Int64(inFeatures))
-                }
-            }
-        } else {
-            for t in 0..<count {
-                pk_quantize_row(activationType, x + t * inFeatures, quantized + t * qStride, Int64(inFeatures))
-            }
-        }
-        multiply(quantized: UnsafeRawPointer(quantized), count: count, into: out, outStride: outStride, pool: pool)
+        project(x, count: count, Projection(self, out, outStride), workspace: workspace)
     }
+}
 
-    /// The product with activations already quantized to `activationType` (several matrices can share one
-    /// quantization when they read the same input).
-    func multiply(quantized: UnsafeRawPointer, count: Int, into out: FloatPointer, outStride: Int, pool: WorkerPool) {
-        let qStride = activationRowBytes
-        let rows = outFeatures
-        let n = Int64(inFeatures)
-        pool.run { index, total in
-            // Chunks of 16 rows keep the kernels' row blocking whole.
-            let chunks = (rows + 15) / 16
-            let begin = min(rows, chunks * index / total * 16)
-            let end = min(rows, chunks * (index + 1) / total * 16)
-            guard begin < end else { return }
-            if count == 1 {
-                pk_matvec(type, n, data, rowBytes, Int64(begin), Int64(end), quantized, out + begin)
-            } else {
-                pk_matmul(type, n, data, rowBytes, Int64(begin), Int64(end), quantized, qStride, Int64(count),
-                          out, outStride)
-            }
+/// One matrix product's destination: out[t] = W · x[t], rows of out `stride` floats apart.
+struct Projection {
+    let weight: Linear
+    let out: FloatPointer
+    let stride: Int
+
+    init(_ weight: Linear, _ out: FloatPointer, _ stride: Int) {
+        self.weight = weight
+        self.out = out
+        self.stride = stride
+    }
+}
+
+/// Multiplies up to three matrices that read the same input (Q/K/V, gate/up): the input is quantized once and
+/// one parallel dispatch covers all their rows, so threads stay evenly loaded and meet once, not three times.
+func project(_ x: UnsafePointer<Float>, count: Int, _ a: Projection, _ b: Projection? = nil, _ c: Projection? = nil,
+             workspace: Workspace) {
+    let inFeatures = a.weight.inFeatures
+    let type = a.weight.activationType
+    guard (b?.weight.activationType ?? type) == type, (c?.weight.activationType ?? type) == type else {
+        // Different activation formats: one product at a time.
+        project(x, count: count, a, workspace: workspace)
+        if let b { project(x, count: count, b, workspace: workspace) }
+        if let c { project(x, count: count, c, workspace: workspace) }
+        return
+    }
+    let quantized = workspace.quantizedActivations
+    let qStride = Int(pk_row_bytes(type, Int64(inFeatures)))
+    let pool = workspace.pool
+    if count >= 4 {
+        pool.parallelFor(count) { rows in
+            for t in rows { pk_quantize_row(type, x + t * inFeatures, quantized + t * qStride, Int64(inFeatures)) }
+        }
+    } else {
+        for t in 0..<count { pk_quantize_row(type, x + t * inFeatures, quantized + t * qStride, Int64(inFeatures)) }
+    }
+    // Rows are dealt in chunks of 16 (whole kernel row blocks) across the concatenated matrices.
+    let chunkRows = 16
+    let chunksA = (a.weight.outFeatures + chunkRows - 1) / chunkRows
+    let chunksB = b.map { ($0.weight.outFeatures + chunkRows - 1) / chunkRows } ?? 0
+    let chunksC = c.map { ($0.weight.outFeatures + chunkRows - 1) / chunkRows } ?? 0
+    let totalChunks = chunksA + chunksB + chunksC
+    let input = UnsafeRawPointer(quantized)
+    pool.run { index, threads in
+        let first = totalChunks * index / threads
+        let last = totalChunks * (index + 1) / threads
+        func run(_ p: Projection, chunkOffset: Int, chunks: Int) {
+            let lo = max(first - chunkOffset, 0), hi = min(last - chunkOffset, chunks)
+            guard lo < hi else { return }
+            let begin = lo * chunkRows, end = min(hi * chunkRows, p.weight.outFeatures)
+            p.weight.multiplyRows(begin..<end, input: input, inputStride: qStride, count: count, out: p.out, outStride: p.stride)
+        }
+        run(a, chunkOffset: 0, chunks: chunksA)
+        if let b { run(b, chunkOffset: chunksA, chunks: chunksB) }
+        if let c { run(c, chunkOffset: chunksA + chunksB, chunks: chunksC) }
+    }
+}
+
+extension Linear {
+    /// Rows `rows` of W times `count` quantized activation rows.
+    @inline(__always)
+    func multiplyRows(_ rows: Range<Int>, input: UnsafeRawPointer, inputStride: Int, count: Int, out: FloatPointer,
+                      outStride: Int) {
+        if count == 1 {
+            pk_matvec(type, Int64(inFeatures), data, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound), input,
+                      out + rows.lowerBound)
+        } else {
+            pk_matmul(type, Int64(inFeatures), data, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound), input,
+                      inputStride, Int64(count), out, outStride)
         }
     }
 }

@@ -26,6 +26,7 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
     let layers: [Layer]
     let outputNorm: [Float]
     let head: Linear  // [vocab][d]
+    let rope: RoPETable
 
     init(file: GGUFFile) throws {
         let hp = try Hyperparameters(file, architecture: "llama")
@@ -50,6 +51,7 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         head = file.tensor(named: "output.weight") != nil
             ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
             : tokenEmbedding
+        rope = RoPETable(base: hp.ropeBase, ropeDims: hp.ropeDimensions)
     }
 
     func forward(_ batch: UnsafeBufferPointer<BatchEntry>, workspace ws: Workspace) {
@@ -57,35 +59,38 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         let n = batch.count, d = hp.embeddingLength
         let qLen = hp.queryLength, kvLen = hp.kvLength, ff = hp.feedForwardLength
         let attentionScale = 1 / Float(hp.headDim).squareRoot()
+        let ropeTable = ws.ropeTable(0)
+        rope.fill(ropeTable, batch: batch)
 
         for (t, entry) in batch.enumerated() {
             tokenEmbedding.dequantizeRow(Int(entry.token), into: ws.hidden + t * d)
         }
         for (l, layer) in layers.enumerated() {
             // Attention block.
-            rmsNormRows(ws.hidden, weight: layer.attentionNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed)
-            layer.query.apply(ws.normed, count: n, into: ws.query, outStride: qLen, workspace: ws)
-            layer.key.apply(ws.normed, count: n, into: ws.key, outStride: kvLen, workspace: ws)
-            layer.value.apply(ws.normed, count: n, into: ws.value, outStride: kvLen, workspace: ws)
-            for (t, entry) in batch.enumerated() {
+            rmsNormRows(ws.hidden, weight: layer.attentionNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed,
+                        workspace: ws)
+            project(ws.normed, count: n, Projection(layer.query, ws.query, qLen), Projection(layer.key, ws.key, kvLen),
+                    Projection(layer.value, ws.value, kvLen), workspace: ws)
+            ws.forEachToken(n) { t in
+                let angles = ropeTable + t * hp.ropeDimensions
                 applyRoPE(ws.query + t * qLen, heads: hp.headCount, headDim: hp.headDim, ropeDims: hp.ropeDimensions,
-                          position: entry.position, base: hp.ropeBase, style: .normal)
+                          table: angles, style: .normal)
                 applyRoPE(ws.key + t * kvLen, heads: hp.kvHeadCount, headDim: hp.headDim, ropeDims: hp.ropeDimensions,
-                          position: entry.position, base: hp.ropeBase, style: .normal)
+                          table: angles, style: .normal)
             }
             storeKeyValues(layer: l, batch: batch, keys: ws.key, values: ws.value, kvLength: kvLen)
             attend(layer: l, batch: batch, queries: ws.query, into: ws.attentionOut, hyper: hp, scale: attentionScale,
                    window: nil, workspace: ws)
             layer.output.apply(ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
-            for t in 0..<n { addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
+            ws.forEachToken(n) { t in addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
 
             // SwiGLU feed-forward block.
-            rmsNormRows(ws.hidden, weight: layer.ffnNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed)
-            layer.gate.apply(ws.normed, count: n, into: ws.gate, outStride: ff, workspace: ws)
-            layer.up.apply(ws.normed, count: n, into: ws.up, outStride: ff, workspace: ws)
-            for t in 0..<n { siluGate(ws.gate + t * ff, ws.up + t * ff, count: ff) }
+            rmsNormRows(ws.hidden, weight: layer.ffnNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed,
+                        workspace: ws)
+            project(ws.normed, count: n, Projection(layer.gate, ws.gate, ff), Projection(layer.up, ws.up, ff), workspace: ws)
+            ws.forEachToken(n) { t in siluGate(ws.gate + t * ff, ws.up + t * ff, count: ff) }
             layer.down.apply(ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
-            for t in 0..<n { addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
+            ws.forEachToken(n) { t in addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
         }
         advanceSequences(batch)
         computeLogits(batch: batch, hidden: ws.hidden, outputNorm: outputNorm, head: head, workspace: ws)

@@ -24,6 +24,8 @@ public final class Workspace: @unchecked Sendable {
     let up: FloatPointer
     // [threads][attentionCapacity] attention scores
     let scores: FloatPointer
+    // [2 bases][maxBatch][ropeDimensions] rotary cos/sin
+    let ropeTables: FloatPointer
     // [maxBatch][activation row bytes of the widest input]
     let quantizedActivations: UnsafeMutableRawPointer
     // [maxLogitRows][vocabularySize]
@@ -55,11 +57,25 @@ public final class Workspace: @unchecked Sendable {
         up = floats(maxBatch * hyper.feedForwardLength)
         scores = floats(threads * attentionCapacity)
         logits = floats(maxLogitRows * hyper.vocabularySize)
+        ropeTables = floats(2 * maxBatch * hyper.ropeDimensions)
         // Q8_K rows are the largest activation format: 292 bytes per 256 values (+ one block of slack).
         let qBytes = maxBatch * ((widest + 255) / 256 + 1) * 292
         quantizedActivations = UnsafeMutableRawPointer.allocate(byteCount: qBytes, alignment: 64)
         allocations.append(quantizedActivations)
         self.allocations = allocations
+    }
+
+    /// Rotary table `index` (0 or 1) for this batch.
+    func ropeTable(_ index: Int) -> FloatPointer { ropeTables + index * maxBatch * hyper.ropeDimensions }
+
+    /// Runs body(t) for each token of a batch, across the threads when the batch is large enough to pay.
+    @inline(__always)
+    func forEachToken(_ count: Int, _ body: (Int) -> Void) {
+        if count >= 8 {
+            pool.parallelFor(count) { rows in for t in rows { body(t) } }
+        } else {
+            for t in 0..<count { body(t) }
+        }
     }
 
     deinit {
