@@ -52,15 +52,13 @@ static pk_isa clamp_isa(pk_isa isa) {
     return isa;
 }
 
-static pk_isa select_isa(pk_isa isa) {
-    build_tables();
-    isa = clamp_isa(isa);
-    atomic_store(&g_active_isa, (int)isa);
-    atomic_store(&g_active, &g_tables[isa]);
-    return isa;
-}
+// A test's forced choice applies to its own thread only, so tests that compare instruction sets cannot change
+// the kernels under an engine running concurrently in the same process.
+static _Thread_local const pk_kernel_table *t_forced = NULL;
+static _Thread_local pk_isa t_forced_isa = PK_ISA_SCALAR;
 
 static const pk_kernel_table *table(void) {
+    if (__builtin_expect(t_forced != NULL, 0)) return t_forced;
     const pk_kernel_table *t = atomic_load_explicit(&g_active, memory_order_acquire);
     if (__builtin_expect(t != NULL, 1)) return t;
     pk_isa want = PK_ISA_AVX512_VNNI;
@@ -80,11 +78,17 @@ static const pk_kernel_table *table(void) {
 }
 
 pk_isa pk_active_isa(void) {
+    if (t_forced != NULL) return t_forced_isa;
     (void)table();
     return (pk_isa)atomic_load(&g_active_isa);
 }
 
-pk_isa pk_force_isa(pk_isa isa) { return select_isa(isa); }
+pk_isa pk_force_isa(pk_isa isa) {
+    build_tables();
+    t_forced_isa = clamp_isa(isa);
+    t_forced = &g_tables[t_forced_isa];
+    return t_forced_isa;
+}
 
 const char *pk_isa_name(pk_isa isa) {
     switch (isa) {

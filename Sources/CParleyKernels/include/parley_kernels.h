@@ -39,8 +39,8 @@ typedef enum {
 
 /// The instruction set the dispatch table uses (detected once; PARLEY_ISA overrides).
 pk_isa pk_active_isa(void);
-/// Forces an instruction set (for tests); one the CPU lacks falls back to the best supported below it.
-/// Returns the set actually chosen.
+/// Forces an instruction set for the calling thread only (tests compare sets without disturbing other threads);
+/// one the CPU lacks falls back to the best supported below it. Returns the set actually chosen.
 pk_isa pk_force_isa(pk_isa isa);
 const char *pk_isa_name(pk_isa isa);
 
