@@ -61,6 +61,15 @@ public final class Session: @unchecked Sendable {
         }
     }
 
+    /// Runs one generated token and copies out its next-token logits, reusing the batch storage (no allocation).
+    private func decodeStep(_ token: TokenID, into logits: UnsafeMutablePointer<Float>) throws {
+        batch.removeAll(keepingCapacity: true)
+        batch.append(BatchEntry(token: token, position: evaluated.count, sequence: cache, wantsLogits: true))
+        try model.run(batch, workspace: workspace)
+        evaluated.append(token)
+        logits.update(from: workspace.logits, count: vocabularySize)
+    }
+
     /// Generates a continuation of `prompt`, streaming each token to `onToken` (return false to stop).
     ///
     /// The cached prefix shared with the previous call is reused.
@@ -146,7 +155,7 @@ public final class Session: @unchecked Sendable {
                 finish = .contextFull
                 break
             }
-            try evaluate([token][...], logitsFor: { _ in true }) { _, row in nextLogits.update(from: row, count: vocab) }
+            try decodeStep(token, into: nextLogits)
         }
         if finish == .length || finish == .cancelled || finish == .contextFull {
             text += stops.flush() + detokenizer.flush()

@@ -36,6 +36,18 @@ struct Complete: ParsableCommand {
     @Option(help: "Report the K most likely tokens at each generated step.")
     var topLogprobs: Int?
 
+    @Option(help: "Stop before this text (repeatable).")
+    var stop: [String] = []
+
+    @Option(help: "Repetition penalty over the last 64 tokens (1: off).")
+    var repeatPenalty: Float = 1
+
+    @Option(help: "OpenAI-style presence penalty.")
+    var presencePenalty: Float = 0
+
+    @Option(help: "OpenAI-style frequency penalty.")
+    var frequencyPenalty: Float = 0
+
     @Flag(help: "Also report the distribution that predicted each prompt token.")
     var echo = false
 
@@ -81,6 +93,10 @@ struct Complete: ParsableCommand {
         parameters.sampling.topP = topP
         parameters.sampling.minP = minP
         parameters.sampling.seed = seed
+        parameters.sampling.repetitionPenalty = repeatPenalty
+        parameters.sampling.presencePenalty = presencePenalty
+        parameters.sampling.frequencyPenalty = frequencyPenalty
+        parameters.stopStrings = stop
         parameters.topLogprobs = topLogprobs ?? 0
         parameters.logprobs = topLogprobs != nil
         parameters.echoPromptLogprobs = echo
