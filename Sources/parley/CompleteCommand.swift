@@ -18,35 +18,13 @@ struct Complete: ParsableCommand {
     @Option(help: "Tokens to generate (0 with --echo scores the prompt only).")
     var maxTokens: Int = 32
 
-    @Option(help: "Sampling temperature; 0 is greedy.")
-    var temperature: Float = 0
-
-    @Option(help: "Top-k cut (0: off).")
-    var topK: Int = 40
-
-    @Option(help: "Top-p (nucleus) cut.")
-    var topP: Float = 0.95
-
-    @Option(help: "Min-p cut.")
-    var minP: Float = 0.05
-
-    @Option(help: "Random seed (same seed, same output).")
-    var seed: UInt64?
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(help: "Report the K most likely tokens at each generated step.")
     var topLogprobs: Int?
 
     @Option(help: "Stop before this text (repeatable).")
     var stop: [String] = []
-
-    @Option(help: "Repetition penalty over the last 64 tokens (1: off).")
-    var repeatPenalty: Float = 1
-
-    @Option(help: "OpenAI-style presence penalty.")
-    var presencePenalty: Float = 0
-
-    @Option(help: "OpenAI-style frequency penalty.")
-    var frequencyPenalty: Float = 0
 
     @Flag(help: "Also report the distribution that predicted each prompt token.")
     var echo = false
@@ -58,7 +36,6 @@ struct Complete: ParsableCommand {
         if (promptIds == nil) == (prompt == nil) { throw ValidationError("give either --prompt-ids or a PROMPT") }
         if maxTokens < 0 { throw ValidationError("--max-tokens must be ≥ 0") }
         if let topLogprobs, topLogprobs < 0 { throw ValidationError("--top-logprobs must be ≥ 0") }
-        if temperature < 0 { throw ValidationError("--temperature must be ≥ 0") }
     }
 
     struct Alternative: Encodable { let id: TokenID; let logprob: Float }
@@ -88,14 +65,7 @@ struct Complete: ParsableCommand {
         let session = model.makeSession(contextLength: options.contextLength, threads: options.threads)
         var parameters = GenerationParameters()
         parameters.maxTokens = maxTokens
-        parameters.sampling.temperature = temperature
-        parameters.sampling.topK = topK
-        parameters.sampling.topP = topP
-        parameters.sampling.minP = minP
-        parameters.sampling.seed = seed
-        parameters.sampling.repetitionPenalty = repeatPenalty
-        parameters.sampling.presencePenalty = presencePenalty
-        parameters.sampling.frequencyPenalty = frequencyPenalty
+        parameters.sampling = sampling.parameters(defaultTemperature: 0)
         parameters.stopStrings = stop
         parameters.topLogprobs = topLogprobs ?? 0
         parameters.logprobs = topLogprobs != nil

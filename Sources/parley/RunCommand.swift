@@ -19,35 +19,14 @@ struct Run: ParsableCommand {
     @Option(help: "Most tokens in one reply.")
     var maxTokens: Int = 1024
 
-    @Option(help: "Sampling temperature; 0 is greedy.")
-    var temperature: Float = 0.8
-
-    @Option(help: "Top-k cut (0: off).")
-    var topK: Int = 40
-
-    @Option(help: "Top-p (nucleus) cut.")
-    var topP: Float = 0.95
-
-    @Option(help: "Min-p cut.")
-    var minP: Float = 0.05
-
-    @Option(help: "Repetition penalty over the last 64 tokens (1: off).")
-    var repeatPenalty: Float = 1.0
-
-    @Option(help: "Random seed (same seed, same output).")
-    var seed: UInt64?
+    @OptionGroup var sampling: SamplingOptions
 
     func run() throws {
         let model = try options.load()
         let session = model.makeSession(contextLength: options.contextLength, threads: options.threads)
         var parameters = GenerationParameters()
         parameters.maxTokens = maxTokens
-        parameters.sampling.temperature = temperature
-        parameters.sampling.topK = topK
-        parameters.sampling.topP = topP
-        parameters.sampling.minP = minP
-        parameters.sampling.repetitionPenalty = repeatPenalty
-        parameters.sampling.seed = seed
+        parameters.sampling = sampling.parameters(defaultTemperature: 0.8)
         parameters.stopStrings = model.chatStopStrings
 
         var history: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
