@@ -482,6 +482,21 @@ INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) 
 
 #define PK_COL_CHUNK 64
 
+#if PK_VNNI
+#include "kernels_panel_vnni.h"
+// Fewer columns than this go through the register tiles above (packing a panel would not pay off).
+#ifndef PG_MIN_COLS
+#define PG_MIN_COLS 8
+#endif
+#define PK_PANEL_MATMUL(T)                                                                                        \
+    if (ncols >= PG_MIN_COLS) {                                                                                   \
+        pg_matmul(T, n, W, rs, nrows, X, xs, ncols, Y, ys);                                                       \
+        return;                                                                                                   \
+    }
+#else
+#define PK_PANEL_MATMUL(T)
+#endif
+
 #define PK_DEFINE_QUANT_KERNELS(T, name)                                                                          \
     static TGT float PK_SFX(dot_##name)(int64_t n, const void *w, const void *x) {                                \
         float r;                                                                                                  \
@@ -502,6 +517,7 @@ INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) 
     }                                                                                                             \
     static TGT void PK_SFX(matmul_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *X,      \
                                           size_t xs, int64_t ncols, float *Y, size_t ys) {                        \
+        PK_PANEL_MATMUL(T)                                                                                        \
         const uint8_t *w = W, *x = X;                                                                             \
         const size_t used = pk_row_bytes(T, n);                                                                   \
         const int64_t ahead = prefetch_rows(used);                                                                \
