@@ -39,11 +39,12 @@ extension ParleyKernelsTests {
         let t = pk_type(rawValue: rawType)
         let is256 = blockElements(t) == 256
         // (n, rows, row_begin, row_end, cols): rows not multiples of 16 (masked panel rows), a row range starting
-        // mid-panel, columns that leave 1..7-column tails, more columns than one activation chunk (64), and K longer
-        // than one K chunk (2048 elements) so partial sums are accumulated into Y.
+        // mid-panel, columns that leave 1..7-column tails, more columns than one column chunk (256 for 32-element
+        // blocks, 512 for K-quants), and K longer than one K chunk (1024 / 2048 elements) so partial sums are
+        // accumulated into Y.
         let shapes: [(Int, Int, Int, Int, Int)] = is256
-            ? [(256, 17, 0, 17, 9), (512, 40, 3, 37, 70), (2304, 16, 0, 16, 8), (4608, 21, 2, 21, 13), (1024, 33, 0, 33, 131)]
-            : [(32, 5, 0, 5, 8), (608, 40, 3, 37, 70), (2112, 16, 0, 16, 15), (4160, 18, 1, 18, 12), (640, 33, 0, 33, 131)]
+            ? [(256, 17, 0, 17, 9), (512, 40, 3, 37, 70), (2304, 16, 0, 16, 8), (4608, 21, 2, 21, 13), (1024, 33, 0, 33, 515)]
+            : [(32, 5, 0, 5, 8), (608, 40, 3, 37, 70), (2112, 16, 0, 16, 15), (4160, 18, 1, 18, 12), (640, 33, 0, 33, 263), (1536, 16, 0, 16, 9)]
         var rng = Rng(UInt64(rawType) + 700)
         let dt = pk_vec_dot_type(t)
         for (n, rows, rb, re, cols) in shapes {
