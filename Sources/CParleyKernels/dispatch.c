@@ -190,6 +190,20 @@ void pk_matmul(pk_type type, int64_t n, const void *W, size_t row_stride, int64_
           Y + row_begin, y_stride);
 }
 
+void pk_silu_mul(float *gate, const float *up, int64_t n) {
+    if (n > 0) table()->silu_mul(gate, up, n);
+}
+
+void pk_gelu_tanh_mul(float *gate, const float *up, int64_t n) {
+    if (n > 0) table()->gelu_tanh_mul(gate, up, n);
+}
+
+float pk_dot_f32_f16(const float *q, const uint16_t *k, int64_t n) { return n > 0 ? table()->dot_f32_f16(q, k, n) : 0.0f; }
+
+void pk_axpy_f16(float a, const uint16_t *v, float *y, int64_t n) {
+    if (n > 0) table()->axpy_f16(a, v, y, n);
+}
+
 // Half conversions: F16C when the CPU has it, the bit-exact scalar routine otherwise.
 #if defined(__x86_64__)
 #include <immintrin.h>

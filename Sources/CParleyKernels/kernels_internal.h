@@ -116,12 +116,22 @@ static inline void pk_unpack_k4_scales_u32(const uint8_t *s, uint32_t sc[2], uin
     mn[1] = ((c >> 4) & 0x0F0F0F0Fu) | ((b >> 2) & 0x30303030u);
 }
 
+// ---- Scalar activation functions (the reference; SIMD tails use them too). GELU-tanh as g * sigmoid(2z):
+// 0.5 (1 + tanh z) = 1 / (1 + exp(-2z)), which keeps full relative precision where 1 + tanh z cancels.
+#define PK_GELU_K 0.7978845608028654f  // sqrt(2/pi)
+#define PK_GELU_C 0.044715f
+float pk_silu_ref1(float g);
+float pk_gelu_tanh_ref1(float g);
+
 // ---- Kernel signatures used by the dispatch table. W points at the first row to compute, out/Y at its result. ----
 typedef float (*pk_vec_dot_fn)(int64_t n, const void *w, const void *x);
 typedef void (*pk_matvec_fn)(int64_t n, const void *W, size_t row_stride, int64_t nrows, const void *x, float *out);
 typedef void (*pk_matmul_fn)(int64_t n, const void *W, size_t row_stride, int64_t nrows, const void *X,
                              size_t x_stride, int64_t ncols, float *Y, size_t y_stride);
 typedef void (*pk_quantize_fn)(const float *src, void *dst, int64_t n);
+typedef void (*pk_act_fn)(float *gate, const float *up, int64_t n);
+typedef float (*pk_dot_f16_fn)(const float *q, const uint16_t *k, int64_t n);
+typedef void (*pk_axpy_f16_fn)(float a, const uint16_t *v, float *y, int64_t n);
 
 #define PK_NTYPES 31
 
@@ -130,6 +140,10 @@ typedef struct {
     pk_matvec_fn matvec[PK_NTYPES];
     pk_matmul_fn matmul[PK_NTYPES];
     pk_quantize_fn quantize[PK_NTYPES];  // indexed by activation type: Q8_0, Q8_1, Q8_K
+    pk_act_fn silu_mul;
+    pk_act_fn gelu_tanh_mul;
+    pk_dot_f16_fn dot_f32_f16;
+    pk_axpy_f16_fn axpy_f16;
 } pk_kernel_table;
 
 // Each ISA file fills the entries it implements; missing entries inherit from the lower ISA.

@@ -447,7 +447,38 @@ PK_DEFINE_GENERIC_MV_MM(f32)
 PK_DEFINE_GENERIC_MV_MM(f16)
 PK_DEFINE_GENERIC_MV_MM(bf16)
 
+// ---------------------------------------------------------------- fused activations, F16 attention loops
+
+float pk_silu_ref1(float g) { return g / (1.0f + expf(-g)); }
+
+float pk_gelu_tanh_ref1(float g) {
+    const float z = PK_GELU_K * (g + PK_GELU_C * g * g * g);
+    return g / (1.0f + expf(-2.0f * z));
+}
+
+static void silu_mul_ref(float *gate, const float *up, int64_t n) {
+    for (int64_t i = 0; i < n; i++) gate[i] = pk_silu_ref1(gate[i]) * up[i];
+}
+
+static void gelu_tanh_mul_ref(float *gate, const float *up, int64_t n) {
+    for (int64_t i = 0; i < n; i++) gate[i] = pk_gelu_tanh_ref1(gate[i]) * up[i];
+}
+
+static float dot_f32_f16_ref(const float *q, const uint16_t *k, int64_t n) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; i++) s += q[i] * pk_h2f(k[i]);
+    return s;
+}
+
+static void axpy_f16_ref(float a, const uint16_t *v, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * pk_h2f(v[i]);
+}
+
 void pk_fill_table_ref(pk_kernel_table *t) {
+    t->silu_mul = silu_mul_ref;
+    t->gelu_tanh_mul = gelu_tanh_mul_ref;
+    t->dot_f32_f16 = dot_f32_f16_ref;
+    t->axpy_f16 = axpy_f16_ref;
 #define SET(ID, T)                        \
     t->vec_dot[ID] = dot_##T##_ref;       \
     t->matvec[ID] = matvec_##T##_ref;     \

@@ -482,6 +482,22 @@ INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) 
 
 #define PK_COL_CHUNK 64
 
+#if PK_VNNI
+#include "kernels_panel_vnni.h"
+// Fewer columns than this go through the register tiles above (packing a panel would not pay off). Measured
+// crossovers on Zen 4: ~6 columns for most types, ~8 for Q8_0 (8 gathers per block), ~12 for Q6_K.
+#ifndef PG_MIN_COLS
+#define PG_MIN_COLS(T) ((T) == PK_Q6_K ? 12 : (T) == PK_Q8_0 ? 8 : 6)
+#endif
+#define PK_PANEL_MATMUL(T)                                                                                        \
+    if (ncols >= PG_MIN_COLS(T)) {                                                                                \
+        pg_matmul(T, n, W, rs, nrows, X, xs, ncols, Y, ys);                                                       \
+        return;                                                                                                   \
+    }
+#else
+#define PK_PANEL_MATMUL(T)
+#endif
+
 #define PK_DEFINE_QUANT_KERNELS(T, name)                                                                          \
     static TGT float PK_SFX(dot_##name)(int64_t n, const void *w, const void *x) {                                \
         float r;                                                                                                  \
@@ -502,6 +518,7 @@ INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) 
     }                                                                                                             \
     static TGT void PK_SFX(matmul_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *X,      \
                                           size_t xs, int64_t ncols, float *Y, size_t ys) {                        \
+        PK_PANEL_MATMUL(T)                                                                                        \
         const uint8_t *w = W, *x = X;                                                                             \
         const size_t used = pk_row_bytes(T, n);                                                                   \
         const int64_t ahead = prefetch_rows(used);                                                                \
@@ -694,6 +711,149 @@ static TGT void PK_SFX(quant_q8_K)(const float *x, void *dst, int64_t n) {
     }
 }
 
+// ---------------------------------------------------------------- fused activations (exp by range reduction + polynomial)
+//
+// exp(x) = 2^n * e^r, n = round(x / ln 2), r = x - n ln 2 in two parts (|r| <= ln2/2), e^r by its Taylor series to
+// r^7 (truncation < 1.2e-9 relative), 2^n applied as 2^(n-1) * 2 so n = 128 stays finite. x > 88.7228 gives +inf and
+// x < -87 gives 0 (below FLT_MIN; the activations only ever add it to 1); NaN propagates.
+#define PK_EXP_HI 88.72283f
+#define PK_EXP_LO (-87.0f)
+#define PK_EXP_POLY(FMA, SET, r)                                                                                   \
+    FMA(FMA(FMA(FMA(FMA(FMA(FMA(SET(1.0f / 5040.0f), r, SET(1.0f / 720.0f)), r, SET(1.0f / 120.0f)), r,            \
+                        SET(1.0f / 24.0f)), r, SET(1.0f / 6.0f)), r, SET(0.5f)), r, SET(1.0f)), r, SET(1.0f))
+
+INL __m256 exp8_ps(__m256 x) {
+    const __m256 xc = _mm256_min_ps(_mm256_set1_ps(PK_EXP_HI), _mm256_max_ps(_mm256_set1_ps(PK_EXP_LO), x));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);  // n * ln2_hi is exact
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    const __m256 p = PK_EXP_POLY(_mm256_fmadd_ps, _mm256_set1_ps, r);
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(126)), 23);
+    __m256 res = _mm256_mul_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(e)), _mm256_set1_ps(2.0f));
+    res = _mm256_blendv_ps(res, _mm256_set1_ps(__builtin_inff()), _mm256_cmp_ps(x, _mm256_set1_ps(PK_EXP_HI), _CMP_GT_OQ));
+    return _mm256_blendv_ps(res, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(PK_EXP_LO), _CMP_LT_OQ));
+}
+
+// silu(g) = g / (1 + exp(-g)); gelu_tanh(g) = g / (1 + exp(-2z)), z = sqrt(2/pi) (g + 0.044715 g^3).
+INL __m256 act8_ps(const int gelu, __m256 g) {
+    __m256 arg;
+    if (gelu) {
+        const __m256 g2 = _mm256_mul_ps(g, g);
+        const __m256 z = _mm256_mul_ps(g, _mm256_fmadd_ps(g2, _mm256_set1_ps(PK_GELU_K * PK_GELU_C), _mm256_set1_ps(PK_GELU_K)));
+        arg = _mm256_mul_ps(z, _mm256_set1_ps(-2.0f));
+    } else {
+        arg = _mm256_sub_ps(_mm256_setzero_ps(), g);
+    }
+    return _mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), exp8_ps(arg)));
+}
+
+#if PK_VNNI
+INL __m512 exp16_ps(__m512 x) {
+    const __m512 xc = _mm512_min_ps(_mm512_set1_ps(PK_EXP_HI), _mm512_max_ps(_mm512_set1_ps(PK_EXP_LO), x));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), xc);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    const __m512 p = PK_EXP_POLY(_mm512_fmadd_ps, _mm512_set1_ps, r);
+    const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(126)), 23);
+    __m512 res = _mm512_mul_ps(_mm512_mul_ps(p, _mm512_castsi512_ps(e)), _mm512_set1_ps(2.0f));
+    res = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(PK_EXP_HI), _CMP_GT_OQ), res,
+                               _mm512_set1_ps(__builtin_inff()));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(PK_EXP_LO), _CMP_LT_OQ), res, _mm512_setzero_ps());
+}
+
+INL __m512 act16_ps(const int gelu, __m512 g) {
+    __m512 arg;
+    if (gelu) {
+        const __m512 g2 = _mm512_mul_ps(g, g);
+        const __m512 z = _mm512_mul_ps(g, _mm512_fmadd_ps(g2, _mm512_set1_ps(PK_GELU_K * PK_GELU_C), _mm512_set1_ps(PK_GELU_K)));
+        arg = _mm512_mul_ps(z, _mm512_set1_ps(-2.0f));
+    } else {
+        arg = _mm512_sub_ps(_mm512_setzero_ps(), g);
+    }
+    return _mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), exp16_ps(arg)));
+}
+
+INL void act_mul(const int gelu, float *gate, const float *up, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(gate + i, _mm512_mul_ps(act16_ps(gelu, _mm512_loadu_ps(gate + i)), _mm512_loadu_ps(up + i)));
+    if (i < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+        const __m512 r = _mm512_mul_ps(act16_ps(gelu, _mm512_maskz_loadu_ps(m, gate + i)), _mm512_maskz_loadu_ps(m, up + i));
+        _mm512_mask_storeu_ps(gate + i, m, r);
+    }
+}
+#else
+INL void act_mul(const int gelu, float *gate, const float *up, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(gate + i, _mm256_mul_ps(act8_ps(gelu, _mm256_loadu_ps(gate + i)), _mm256_loadu_ps(up + i)));
+    if (i < n) {  // the tail through the same vector code, staged in a small buffer
+        __attribute__((aligned(32))) float g[8] = {0}, u[8] = {0};
+        memcpy(g, gate + i, (size_t)(n - i) * sizeof(float));
+        memcpy(u, up + i, (size_t)(n - i) * sizeof(float));
+        _mm256_store_ps(g, _mm256_mul_ps(act8_ps(gelu, _mm256_load_ps(g)), _mm256_load_ps(u)));
+        memcpy(gate + i, g, (size_t)(n - i) * sizeof(float));
+    }
+}
+#endif
+
+static TGT void PK_SFX(silu_mul)(float *gate, const float *up, int64_t n) { act_mul(0, gate, up, n); }
+static TGT void PK_SFX(gelu_tanh_mul)(float *gate, const float *up, int64_t n) { act_mul(1, gate, up, n); }
+
+// ---------------------------------------------------------------- F16 attention loops (F16C / AVX-512 conversions)
+
+#if PK_VNNI
+static TGT float PK_SFX(dot_f32_f16)(const float *q, const uint16_t *k, int64_t n) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_cvtph_ps(loadu256(k + i)), a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 16), _mm512_cvtph_ps(loadu256(k + i + 16)), a1);
+    }
+    for (; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, k + i)), a0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+}
+
+static TGT void PK_SFX(axpy_f16)(float a, const uint16_t *v, float *y, int64_t n) {
+    const __m512 av = _mm512_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(av, _mm512_cvtph_ps(loadu256(v + i)), _mm512_loadu_ps(y + i)));
+    if (i < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+        const __m512 r = _mm512_fmadd_ps(av, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, v + i)), _mm512_maskz_loadu_ps(m, y + i));
+        _mm512_mask_storeu_ps(y + i, m, r);
+    }
+}
+#else
+static TGT float PK_SFX(dot_f32_f16)(const float *q, const uint16_t *k, int64_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_cvtph_ps(loadu128(k + i)), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_cvtph_ps(loadu128(k + i + 8)), a1);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_cvtph_ps(loadu128(k + i)), a0);
+    float s = hsum_ps(_mm256_add_ps(a0, a1));
+    for (; i < n; i++) s += q[i] * _cvtsh_ss(k[i]);
+    return s;
+}
+
+static TGT void PK_SFX(axpy_f16)(float a, const uint16_t *v, float *y, int64_t n) {
+    const __m256 av = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_cvtph_ps(loadu128(v + i)), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] = fmaf(a, _cvtsh_ss(v[i]), y[i]);
+}
+#endif
+
 // ---------------------------------------------------------------- table
 
 void PK_SFX(pk_fill_table)(pk_kernel_table *t) {
@@ -716,4 +876,8 @@ void PK_SFX(pk_fill_table)(pk_kernel_table *t) {
     t->quantize[PK_Q8_0] = PK_SFX(quant_q8_0);
     t->quantize[PK_Q8_1] = PK_SFX(quant_q8_1);
     t->quantize[PK_Q8_K] = PK_SFX(quant_q8_K);
+    t->silu_mul = PK_SFX(silu_mul);
+    t->gelu_tanh_mul = PK_SFX(gelu_tanh_mul);
+    t->dot_f32_f16 = PK_SFX(dot_f32_f16);
+    t->axpy_f16 = PK_SFX(axpy_f16);
 }

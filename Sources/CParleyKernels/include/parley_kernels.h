@@ -78,6 +78,20 @@ void pk_matvec(pk_type type, int64_t n, const void *W, size_t row_stride, int64_
 void pk_matmul(pk_type type, int64_t n, const void *W, size_t row_stride, int64_t row_begin, int64_t row_end,
                const void *X, size_t x_stride, int64_t ncols, float *Y, size_t y_stride);
 
+/// Fused gated activations for the MLP, in place on `gate` (n any length; gate and up must not overlap):
+///   pk_silu_mul:      gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i]
+///   pk_gelu_tanh_mul: gate[i] = 0.5 * g * (1 + tanh(sqrt(2/pi) * (g + 0.044715 g^3))) * up[i], g = gate[i]
+/// Accurate to a few float ulps of the exact value (the GELU is evaluated as g / (1 + exp(-2z)), which equals the
+/// tanh form and keeps its precision for large negative g); finite for every finite input.
+void pk_silu_mul(float *gate, const float *up, int64_t n);
+void pk_gelu_tanh_mul(float *gate, const float *up, int64_t n);
+
+/// Attention inner loops over F16 K/V rows (IEEE half bit patterns):
+///   pk_dot_f32_f16: Σ q[i] * k[i]
+///   pk_axpy_f16:    y[i] += a * v[i]
+float pk_dot_f32_f16(const float *q, const uint16_t *k, int64_t n);
+void pk_axpy_f16(float a, const uint16_t *v, float *y, int64_t n);
+
 /// IEEE half <-> float for n values.
 void pk_f16_to_f32(const uint16_t *src, float *dst, int64_t n);
 void pk_f32_to_f16(const float *src, uint16_t *dst, int64_t n);
