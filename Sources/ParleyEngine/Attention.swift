@@ -1,3 +1,4 @@
+import CParleyKernels
 import Foundation
 import ParleyTokenizer
 
@@ -78,31 +79,16 @@ func applyRoPE(_ x: FloatPointer, heads: Int, headDim: Int, ropeDims: Int, table
     }
 }
 
+/// q · k with k stored as F16.
 @inline(__always)
 func dotF16(_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float16>, _ n: Int) -> Float {
-    var acc = SIMD8<Float>(repeating: 0)
-    var i = 0
-    while i + 8 <= n {
-        let kv = SIMD8<Float>(UnsafeRawPointer(k + i).loadUnaligned(as: SIMD8<Float16>.self))
-        acc.addProduct(load8(q, i), kv)
-        i += 8
-    }
-    var s = acc.sum()
-    while i < n { s += q[i] * Float(k[i]); i += 1 }
-    return s
+    k.withMemoryRebound(to: UInt16.self, capacity: n) { pk_dot_f32_f16(q, $0, Int64(n)) }
 }
 
+/// y += a · v with v stored as F16.
 @inline(__always)
 func axpyF16(_ a: Float, _ v: UnsafePointer<Float16>, _ y: FloatPointer, _ n: Int) {
-    let va = SIMD8<Float>(repeating: a)
-    var i = 0
-    while i + 8 <= n {
-        var acc = load8(y, i)
-        acc.addProduct(va, SIMD8<Float>(UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float16>.self)))
-        store8(acc, y, i)
-        i += 8
-    }
-    while i < n { y[i] += a * Float(v[i]); i += 1 }
+    v.withMemoryRebound(to: UInt16.self, capacity: n) { pk_axpy_f16(a, $0, y, Int64(n)) }
 }
 
 /// Stores the batch's keys and values (already projected and rotated) into each sequence's cache.

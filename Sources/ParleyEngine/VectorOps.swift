@@ -1,3 +1,4 @@
+import CParleyKernels
 import Foundation
 
 // Elementwise and reduction kernels over Float rows. Compiled with an x86-64-v3 target, these SIMD loops
@@ -61,22 +62,16 @@ func scaleInPlace(_ x: FloatPointer, by s: Float, count n: Int) {
     while i < n { x[i] *= s; i += 1 }
 }
 
-/// gate = silu(gate) * up  (SwiGLU).
+/// gate = silu(gate) · up (SwiGLU), vectorised in the kernels module.
+@inline(__always)
 func siluGate(_ gate: FloatPointer, _ up: UnsafePointer<Float>, count n: Int) {
-    for i in 0..<n {
-        let g = gate[i]
-        gate[i] = g / (1 + Foundation.exp(-g)) * up[i]
-    }
+    pk_silu_mul(gate, up, Int64(n))
 }
 
-/// gate = gelu_tanh(gate) * up  (GeGLU with the tanh approximation ggml and HF `gelu_pytorch_tanh` use).
+/// gate = gelu_tanh(gate) · up (GeGLU with the tanh approximation ggml and HF `gelu_pytorch_tanh` use).
+@inline(__always)
 func geluGate(_ gate: FloatPointer, _ up: UnsafePointer<Float>, count n: Int) {
-    let sqrt2OverPi: Float = 0.797_884_560_802_865_4
-    for i in 0..<n {
-        let x = gate[i]
-        let inner = sqrt2OverPi * x * (1 + 0.044715 * x * x)
-        gate[i] = 0.5 * x * (1 + Foundation.tanh(inner)) * up[i]
-    }
+    pk_gelu_tanh_mul(gate, up, Int64(n))
 }
 
 /// In-place softmax over n values; returns nothing. Max-subtracted for stability.
