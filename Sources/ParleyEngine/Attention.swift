@@ -116,13 +116,10 @@ func attend(layer: Int, batch: UnsafeBufferPointer<BatchEntry>, queries: UnsafeP
     let qLength = hyper.queryLength
     let tasks = batch.count * heads
     let capacity = workspace.attentionCapacity
-    workspace.pool.run { thread, threads in
+    workspace.pool.run(chunks: tasks) { task, thread in
         let scores = workspace.scores + thread * capacity
-        var task = tasks * thread / threads
-        let end = tasks * (thread + 1) / threads
-        while task < end {
+        do {
             let t = task / heads, h = task % heads
-            task += 1
             let entry = batch[t]
             let first = window.map { max(0, entry.position - $0 + 1) } ?? 0
             let last = entry.position

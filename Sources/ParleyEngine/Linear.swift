@@ -80,25 +80,19 @@ func project(_ x: UnsafePointer<Float>, count: Int, _ a: Projection, _ b: Projec
     } else {
         for t in 0..<count { pk_quantize_row(type, x + t * inFeatures, quantized + t * qStride, Int64(inFeatures)) }
     }
-    // Rows are dealt in chunks of 16 (whole kernel row blocks) across the concatenated matrices.
-    let chunkRows = 16
+    // Rows are dealt in chunks (whole 16-row kernel blocks) across the concatenated matrices: small chunks for
+    // decode, where threads stream weights, larger for batches, where each call packs its rows once.
+    let rowsTotal = a.weight.outFeatures + (b?.weight.outFeatures ?? 0) + (c?.weight.outFeatures ?? 0)
+    let chunkRows = count == 1 ? 64 : max(64, (rowsTotal / (pool.threadCount * 2) + 15) / 16 * 16)
     let chunksA = (a.weight.outFeatures + chunkRows - 1) / chunkRows
     let chunksB = b.map { ($0.weight.outFeatures + chunkRows - 1) / chunkRows } ?? 0
     let chunksC = c.map { ($0.weight.outFeatures + chunkRows - 1) / chunkRows } ?? 0
-    let totalChunks = chunksA + chunksB + chunksC
     let input = UnsafeRawPointer(quantized)
-    pool.run { index, threads in
-        let first = totalChunks * index / threads
-        let last = totalChunks * (index + 1) / threads
-        func run(_ p: Projection, chunkOffset: Int, chunks: Int) {
-            let lo = max(first - chunkOffset, 0), hi = min(last - chunkOffset, chunks)
-            guard lo < hi else { return }
-            let begin = lo * chunkRows, end = min(hi * chunkRows, p.weight.outFeatures)
-            p.weight.multiplyRows(begin..<end, input: input, inputStride: qStride, count: count, out: p.out, outStride: p.stride)
-        }
-        run(a, chunkOffset: 0, chunks: chunksA)
-        if let b { run(b, chunkOffset: chunksA, chunks: chunksB) }
-        if let c { run(c, chunkOffset: chunksA + chunksB, chunks: chunksC) }
+    pool.run(chunks: chunksA + chunksB + chunksC) { chunk, _ in
+        let (p, local) = chunk < chunksA ? (a, chunk)
+            : chunk < chunksA + chunksB ? (b!, chunk - chunksA) : (c!, chunk - chunksA - chunksB)
+        let begin = local * chunkRows, end = min(begin + chunkRows, p.weight.outFeatures)
+        p.weight.multiplyRows(begin..<end, input: input, inputStride: qStride, count: count, out: p.out, outStride: p.stride)
     }
 }
 

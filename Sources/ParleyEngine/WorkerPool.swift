@@ -6,26 +6,32 @@ import Darwin
 import CParleyKernels
 import Synchronization
 
-/// A persistent pool of worker threads that run one parallel job at a time (llama.cpp's model: every thread
-/// takes a slice of each operation, then all meet before the next).
+/// A persistent pool of worker threads that run one parallel job at a time, split into chunks that threads
+/// claim as they go (llama.cpp's `current_chunk` scheme).
 ///
-/// Threads are created once. Between jobs a worker spins briefly on the job counter — an operation ends and the
-/// next begins within microseconds during a forward pass — then sleeps on a condition variable, so an idle
-/// engine costs no CPU. `run` allocates nothing: the job closure is borrowed for the duration of the call.
+/// Claiming instead of a fixed split matters on a busy machine: if a worker is descheduled, the caller simply
+/// runs the remaining chunks itself and waits only for chunks a worker has already started — a job never
+/// waits a whole time slice for a sleeping thread. Between jobs a worker spins briefly (a forward pass starts the
+/// next operation within microseconds), then sleeps on a condition variable, so an idle engine costs no CPU.
+/// `run` allocates nothing: the job closure is borrowed for the duration of the call.
 public final class WorkerPool: @unchecked Sendable {
     public let threadCount: Int
 
-    private let generation = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
+    /// (job generation << 32) | next unclaimed chunk. One word, so a claim can never mix two jobs.
+    private let ticket = Atomic<UInt64>(0)
+    private let completed = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
+    private var chunkCount = 0
+    private var job: ((Int, Int) -> Void)?
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
-    private var job: ((Int, Int) -> Void)?
     private var threads: [pthread_t] = []
 
-    /// Spins before sleeping; ~50–100 µs on current x86 cores.
-    private static let spinLimit = 1 << 15
+    /// Spins before sleeping: a few tens of microseconds.
+    private static let idleSpins = 1 << 12
+    /// Spins while waiting for claimed chunks before yielding the core to whoever runs them.
+    private static let waitSpins = 1 << 10
 
     public init(threads: Int) {
         threadCount = max(1, threads)
@@ -46,7 +52,7 @@ public final class WorkerPool: @unchecked Sendable {
 
     deinit {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        generation.add(1, ordering: .sequentiallyConsistent)
+        ticket.add(1 << 32, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(&mutex)
         pthread_cond_broadcast(&wake)
         pthread_mutex_unlock(&mutex)
@@ -55,66 +61,94 @@ public final class WorkerPool: @unchecked Sendable {
         pthread_mutex_destroy(&mutex)
     }
 
-    /// Runs `body(threadIndex, threadCount)` on every thread (the caller is thread 0) and returns when all
-    /// have finished.
-    public func run(_ body: (Int, Int) -> Void) {
-        if threadCount == 1 {
-            body(0, 1)
+    /// Runs `body(chunk, thread)` for every chunk in `0..<chunks`, spread over the threads (the caller is
+    /// thread 0), and returns when all have finished. `thread` identifies per-thread scratch space.
+    public func run(chunks: Int, _ body: (_ chunk: Int, _ thread: Int) -> Void) {
+        if chunks <= 0 { return }
+        if threadCount == 1 || chunks == 1 {
+            for c in 0..<chunks { body(c, 0) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
             job = escapable
-            pending.store(threadCount - 1, ordering: .sequentiallyConsistent)
-            generation.add(1, ordering: .sequentiallyConsistent)
+            chunkCount = chunks
+            completed.store(0, ordering: .relaxed)
+            let generation = (ticket.load(ordering: .relaxed) >> 32) &+ 1
+            ticket.store(generation << 32, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(&mutex)
                 pthread_cond_broadcast(&wake)
                 pthread_mutex_unlock(&mutex)
             }
-            escapable(0, threadCount)
-            while pending.load(ordering: .acquiring) > 0 { spinPause() }
+            // Work alongside the workers, then wait only for chunks they have claimed.
+            var done = 0
+            while let chunk = claim(generation: generation, chunks: chunks) {
+                escapable(chunk, 0)
+                done += 1
+            }
+            completed.add(done, ordering: .releasing)
+            var spins = 0
+            while completed.load(ordering: .acquiring) < chunks {
+                spins += 1
+                if spins < Self.waitSpins { pk_cpu_relax() } else { sched_yield() }
+            }
             job = nil
         }
     }
 
-    /// Splits `0..<count` into contiguous chunks, one per thread, and runs `body(range)` on each.
+    /// Splits `0..<count` into contiguous ranges (about four per thread) and runs `body(range)` on each.
     public func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) {
         if count <= 0 { return }
-        if threadCount == 1 || count == 1 {
-            body(0..<count)
-            return
-        }
-        run { index, total in
-            let begin = count * index / total
-            let end = count * (index + 1) / total
+        let chunks = min(count, threadCount == 1 ? 1 : threadCount * 4)
+        run(chunks: chunks) { chunk, _ in
+            let begin = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
             if begin < end { body(begin..<end) }
         }
     }
 
+    @inline(__always)
+    private func claim(generation: UInt64, chunks: Int) -> Int? {
+        var current = ticket.load(ordering: .acquiring)
+        while current >> 32 == generation, Int(current & 0xFFFF_FFFF) < chunks {
+            let (exchanged, original) = ticket.compareExchange(
+                expected: current, desired: current &+ 1, ordering: .acquiringAndReleasing)
+            if exchanged { return Int(original & 0xFFFF_FFFF) }
+            current = original
+        }
+        return nil
+    }
+
     private func workerLoop(index: Int) {
-        var seen = 0
+        var seen: UInt64 = 0
         while true {
             var spins = 0
-            var current = generation.load(ordering: .acquiring)
-            while current == seen {
-                if spins < Self.spinLimit {
+            var generation = ticket.load(ordering: .acquiring) >> 32
+            while generation == seen {
+                if spins < Self.idleSpins {
                     spins += 1
-                    spinPause()
+                    pk_cpu_relax()
                 } else {
                     pthread_mutex_lock(&mutex)
                     sleepers.add(1, ordering: .sequentiallyConsistent)
-                    while generation.load(ordering: .sequentiallyConsistent) == seen {
+                    while ticket.load(ordering: .sequentiallyConsistent) >> 32 == seen {
                         pthread_cond_wait(&wake, &mutex)
                     }
                     sleepers.subtract(1, ordering: .sequentiallyConsistent)
                     pthread_mutex_unlock(&mutex)
                 }
-                current = generation.load(ordering: .acquiring)
+                generation = ticket.load(ordering: .acquiring) >> 32
             }
-            seen = current
+            seen = generation
             if stopping.load(ordering: .acquiring) { return }
-            job!(index, threadCount)
-            pending.subtract(1, ordering: .releasing)
+            // A successful claim pins the job: the caller waits for this chunk before replacing it.
+            let chunks = chunkCount
+            var done = 0
+            while let chunk = claim(generation: generation, chunks: chunks) {
+                job!(chunk, index)
+                done += 1
+            }
+            if done > 0 { completed.add(done, ordering: .releasing) }
         }
     }
 }
@@ -127,6 +161,3 @@ private final class WorkerStart {
         self.index = index
     }
 }
-
-@inline(__always)
-func spinPause() { pk_cpu_relax() }

@@ -142,8 +142,18 @@ import Testing
             }
             #expect(hits.allSatisfy { $0 == 1 })
         }
-        var seen = [Int](repeating: 0, count: 3)
-        seen.withUnsafeMutableBufferPointer { buffer in pool.run { index, total in buffer[index] = total } }
-        #expect(seen == [3, 3, 3])
+        // Every chunk runs exactly once, on a valid thread index, across many consecutive jobs.
+        for job in 0..<200 {
+            let chunks = 1 + job % 37
+            var runs = [Int](repeating: 0, count: chunks)
+            var threadsOK = true
+            runs.withUnsafeMutableBufferPointer { buffer in
+                pool.run(chunks: chunks) { chunk, thread in
+                    buffer[chunk] += 1
+                    if !(0..<3).contains(thread) { threadsOK = false }
+                }
+            }
+            #expect(runs.allSatisfy { $0 == 1 } && threadsOK)
+        }
     }
 }
