@@ -4,6 +4,8 @@ import ParleyGGUF
 /// layers, extending each sequence's KV cache, and produce next-token logits where asked.
 public protocol LanguageModel: AnyObject, Sendable {
     var hyperparameters: Hyperparameters { get }
+    /// The final norm's weights: `rmsNorm(hidden) · outputNorm` is what the LM head reads (and what embeddings pool).
+    var outputNorm: [Float] { get }
     /// Runs `batch`. Logit rows for the entries with `wantsLogits` are written, in batch order, to
     /// `workspace.logits` (at most `workspace.maxLogitRows` of them). Each entry's position must be at most
     /// its sequence's current length, and its sequence must have reserved blocks for it.
