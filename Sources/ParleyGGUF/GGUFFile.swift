@@ -57,8 +57,8 @@ public final class GGUFFile: @unchecked Sendable {
     /// Metadata array elements in a whole file. The largest real tokenizers hold well under two million (a
     /// 262,144-token vocabulary's tokens, scores and types, or 150k tokens plus 280k merges); an element can take
     /// one byte in the file but 24 in memory, so a count bounded only by the file's size could make a corrupt
-    /// multi-gigabyte model cost tens of gigabytes. At this limit the metadata costs at most ~200 MB.
-    public static let maxMetadataArrayElements = 1 << 23
+    /// multi-gigabyte model cost tens of gigabytes. At this limit the metadata costs at most ~100 MB.
+    public static let maxMetadataArrayElements = 1 << 22
     static let maxDimensions = 4
 
     public init(path: String) throws {

@@ -22,7 +22,7 @@ public final class GGUFFuzzer: @unchecked Sendable {
         public var seed: UInt64 = 0x5EED
         public var workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
         /// A single case taking longer fails the run (it counts as a hang).
-        public var caseTimeLimit: Double = 5
+        public var caseTimeLimit: Double = 10
         /// Peak resident memory (VmHWM) the process may reach; nil: what loading the pristine seeds took plus
         /// 256 MB or 16× the largest header, whichever is more.
         public var memoryLimitBytes: Int?
@@ -219,7 +219,7 @@ public final class GGUFFuzzer: @unchecked Sendable {
         // What one worker may hold: what a pristine header took to load, plus room for the largest metadata
         // the reader accepts (GGUFFile.maxMetadataArrayElements inline values) or 16× the header.
         let perWorker = (report.baselinePeakRSSBytes - processBase)
-            + max(GGUFFile.maxMetadataArrayElements * 32, 16 * largestHeader)
+            + max(384 << 20, GGUFFile.maxMetadataArrayElements * 64, 16 * largestHeader)
         let memoryLimit = configuration.memoryLimitBytes ?? processBase + workers * perWorker
         report.memoryLimitBytes = memoryLimit
 

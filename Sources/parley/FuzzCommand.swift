@@ -28,7 +28,7 @@ struct FuzzGGUF: ParsableCommand {
     var onlyCase: Int?
 
     @Option(help: "Seconds one case may take.")
-    var caseTimeLimit: Double = 5
+    var caseTimeLimit: Double = 10
 
     @Option(help: "Peak memory limit in MB (default: the pristine load's peak plus 256 MB or 16× the header).")
     var memoryLimitMb: Int?

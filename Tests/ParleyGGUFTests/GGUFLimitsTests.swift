@@ -54,8 +54,8 @@ import Glibc
     }
 
     @Test func arraysMayNotAddUpPastTheLimitEither() throws {
-        // Two arrays of 5M u8 elements each: each alone is under the limit, together they are over it.
-        let n: UInt64 = 5_000_000
+        // Two arrays of 3M u8 elements each: each alone is under the limit, together they are over it.
+        let n: UInt64 = 3_000_000
         var body = kvArray(key: "a", elementType: 0, count: n)
         body += [UInt8](repeating: 1, count: Int(n))
         body += kvArray(key: "b", elementType: 0, count: n)

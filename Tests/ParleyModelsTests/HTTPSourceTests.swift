@@ -146,7 +146,7 @@ import Testing
                                   sha256: try sha256Hex(model))
         let started = Date()
         let outcome = try await ModelPuller(store: store, onEvent: events.record).pull(request)
-        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Date().timeIntervalSince(started) < 30)  // the connect timeout is 5 s; CI machines are busy
         #expect(outcome.manifest.source == server.url + "/tiny.gguf")
         #expect(events.events.contains { if case .sourceFailed(let s, _) = $0 { s == deadURL.absoluteString } else { false } })
     }
