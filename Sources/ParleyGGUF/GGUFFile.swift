@@ -54,6 +54,11 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// Nesting limit for arrays of arrays; real files use one level.
     static let maxArrayDepth = 8
+    /// Metadata array elements in a whole file. The largest real tokenizers hold well under two million (a
+    /// 262,144-token vocabulary's tokens, scores and types, or 150k tokens plus 280k merges); an element can take
+    /// one byte in the file but 24 in memory, so a count bounded only by the file's size could make a corrupt
+    /// multi-gigabyte model cost tens of gigabytes. At this limit the metadata costs at most ~100 MB.
+    public static let maxMetadataArrayElements = 1 << 22
     static let maxDimensions = 4
 
     public init(path: String) throws {
@@ -120,6 +125,8 @@ private struct Reader {
     let size: Int
     let path: String
     var offset = 0
+    /// Metadata array elements read so far (against `GGUFFile.maxMetadataArrayElements`).
+    var arrayElements = 0
 
     struct Parsed {
         var version: UInt32
@@ -130,36 +137,56 @@ private struct Reader {
     }
 
     func fail(_ field: String, at offset: Int, _ reason: String) -> GGUFError {
-        GGUFError(path: path, message: "\(field) at offset \(offset): \(reason)")
+        GGUFError(path: path, message: "\(Self.printable(field, limit: 120)) at offset \(offset): \(Self.printable(reason, limit: 400))")
+    }
+
+    /// Keys and tensor names come from the file: a corrupt one may be long or hold control characters, and an
+    /// error message must stay one readable line.
+    static func printable(_ text: String, limit: Int) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count >= limit {
+                out += "…"
+                break
+            }
+            if scalar.properties.generalCategory == .control || scalar == "\u{FFFD}" {
+                out += scalar.value < 0x100 ? "\\x" + String(scalar.value, radix: 16) : "?"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+            count += 1
+        }
+        return out
     }
 
     var remaining: Int { size - offset }
 
-    mutating func need(_ count: Int, _ field: String) throws {
+    mutating func need(_ count: Int, _ field: @autoclosure () -> String) throws {
         guard count >= 0, count <= remaining else {
-            throw fail(field, at: offset, "needs \(count) bytes but only \(remaining) remain (truncated file?)")
+            throw fail(field(), at: offset, "needs \(count) bytes but only \(remaining) remain (truncated file?)")
         }
     }
 
-    mutating func scalar<T: FixedWidthInteger>(_: T.Type, _ field: String) throws -> T {
-        try need(MemoryLayout<T>.size, field)
+    mutating func scalar<T: FixedWidthInteger>(_: T.Type, _ field: @autoclosure () -> String) throws -> T {
+        try need(MemoryLayout<T>.size, field())
         let v = T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
         offset += MemoryLayout<T>.size
         return v
     }
 
-    mutating func count(_ field: String, minimumElementBytes: Int) throws -> Int {
+    mutating func count(_ field: @autoclosure () -> String, minimumElementBytes: Int) throws -> Int {
         let at = offset
-        let raw = try scalar(UInt64.self, field)
+        let raw = try scalar(UInt64.self, field())
         // Each element needs at least `minimumElementBytes`, so a count the rest of the file cannot hold is a lie.
         guard raw <= UInt64(remaining / max(1, minimumElementBytes)) else {
-            throw fail(field, at: at, "count \(raw) exceeds what the remaining \(remaining) bytes can hold")
+            throw fail(field(), at: at, "count \(raw) exceeds what the remaining \(remaining) bytes can hold")
         }
         return Int(raw)
     }
 
-    mutating func string(_ field: String) throws -> String {
-        let length = try count("\(field) length", minimumElementBytes: 1)
+    mutating func string(_ field: @autoclosure () -> String) throws -> String {
+        let length = try count("\(field()) length", minimumElementBytes: 1)
         let s = String(decoding: UnsafeRawBufferPointer(start: base + offset, count: length), as: UTF8.self)
         offset += length
         return s
@@ -178,42 +205,49 @@ private struct Reader {
         }
     }
 
-    mutating func value(type: UInt32, field: String, depth: Int) throws -> GGUFValue {
+    /// Field names are built only when an error needs them (a vocabulary has hundreds of thousands of elements).
+    mutating func value(type: UInt32, field: @autoclosure () -> String, depth: Int) throws -> GGUFValue {
         switch type {
-        case 0: return .uint8(try scalar(UInt8.self, field))
-        case 1: return .int8(try scalar(Int8.self, field))
-        case 2: return .uint16(try scalar(UInt16.self, field))
-        case 3: return .int16(try scalar(Int16.self, field))
-        case 4: return .uint32(try scalar(UInt32.self, field))
-        case 5: return .int32(try scalar(Int32.self, field))
-        case 6: return .float32(Float(bitPattern: try scalar(UInt32.self, field)))
+        case 0: return .uint8(try scalar(UInt8.self, field()))
+        case 1: return .int8(try scalar(Int8.self, field()))
+        case 2: return .uint16(try scalar(UInt16.self, field()))
+        case 3: return .int16(try scalar(Int16.self, field()))
+        case 4: return .uint32(try scalar(UInt32.self, field()))
+        case 5: return .int32(try scalar(Int32.self, field()))
+        case 6: return .float32(Float(bitPattern: try scalar(UInt32.self, field())))
         case 7:
             let at = offset
-            let b = try scalar(UInt8.self, field)
-            guard b <= 1 else { throw fail(field, at: at, "bool value \(b) is neither 0 nor 1") }
+            let b = try scalar(UInt8.self, field())
+            guard b <= 1 else { throw fail(field(), at: at, "bool value \(b) is neither 0 nor 1") }
             return .bool(b == 1)
-        case 8: return .string(try string(field))
+        case 8: return .string(try string(field()))
         case 9:
             guard depth < GGUFFile.maxArrayDepth else {
-                throw fail(field, at: offset, "arrays nested deeper than \(GGUFFile.maxArrayDepth)")
+                throw fail(field(), at: offset, "arrays nested deeper than \(GGUFFile.maxArrayDepth)")
             }
             let typeAt = offset
-            let elementType = try scalar(UInt32.self, "\(field) element type")
+            let elementType = try scalar(UInt32.self, "\(field()) element type")
             guard elementType <= 12 else {
-                throw fail("\(field) element type", at: typeAt, "unknown value type \(elementType)")
+                throw fail("\(field()) element type", at: typeAt, "unknown value type \(elementType)")
             }
-            let n = try count("\(field) count", minimumElementBytes: Self.minimumBytes(ofType: elementType))
+            let countAt = offset
+            let n = try count("\(field()) count", minimumElementBytes: Self.minimumBytes(ofType: elementType))
+            guard n <= GGUFFile.maxMetadataArrayElements - arrayElements else {
+                throw fail("\(field()) count", at: countAt,
+                           "\(n) more elements would exceed the \(GGUFFile.maxMetadataArrayElements) metadata array elements a file may hold")
+            }
+            arrayElements += n
             var items: [GGUFValue] = []
             items.reserveCapacity(n)
             for i in 0..<n {
-                items.append(try value(type: elementType, field: "\(field)[\(i)]", depth: depth + 1))
+                items.append(try value(type: elementType, field: "\(field())[\(i)]", depth: depth + 1))
             }
             return .array(items)
-        case 10: return .uint64(try scalar(UInt64.self, field))
-        case 11: return .int64(try scalar(Int64.self, field))
-        case 12: return .float64(Double(bitPattern: try scalar(UInt64.self, field)))
+        case 10: return .uint64(try scalar(UInt64.self, field()))
+        case 11: return .int64(try scalar(Int64.self, field()))
+        case 12: return .float64(Double(bitPattern: try scalar(UInt64.self, field())))
         default:
-            throw fail(field, at: offset - 4, "unknown value type \(type)")
+            throw fail(field(), at: offset - 4, "unknown value type \(type)")
         }
     }
 
@@ -253,7 +287,9 @@ private struct Reader {
 
         struct RawTensor { var name: String; var dims: [Int]; var type: GGMLType; var offset: Int; var at: Int }
         var raw: [RawTensor] = []
-        raw.reserveCapacity(tensorCount)
+        // The count is bounded by the file's size, not by memory: a corrupt count in a large file must not
+        // reserve gigabytes before the first entry is read, so the table grows as entries actually parse.
+        raw.reserveCapacity(min(tensorCount, 1 << 16))
         var names = Set<String>()
         for i in 0..<tensorCount {
             let at = offset

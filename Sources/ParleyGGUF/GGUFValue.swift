@@ -1,6 +1,8 @@
 /// A GGUF metadata value. Arrays may nest; every integer width is kept so `parley show` can print what the
 /// file says, while the typed accessors accept any integer type (converters write counts as u32 or u64).
-public indirect enum GGUFValue: Sendable, Equatable {
+/// Not `indirect`: a value is stored inline (24 bytes), not boxed on the heap, so a vocabulary-sized array
+/// costs one allocation rather than one per element.
+public enum GGUFValue: Sendable, Equatable {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
     case uint64(UInt64), int64(Int64)
     case float32(Float), float64(Double)

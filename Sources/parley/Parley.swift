@@ -1,20 +1,23 @@
 import ArgumentParser
 import Foundation
 import ParleyEngine
+import ParleyModels
 
 @main
 struct Parley: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "A self-hosted assistant platform: a native LLM engine, an OpenAI-compatible server and a chat app.",
-        subcommands: [Run.self, Complete.self, Tokenize.self, Template.self, Bench.self]
+        subcommands: [Run.self, Complete.self, Tokenize.self, Template.self, Bench.self, Pull.self, Models.self,
+                      Show.self, Remove.self, FuzzGGUF.self]
     )
 }
 
 /// Options every command that loads a model shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: [.customShort("m"), .long], help: "A .gguf model file.")
-    var model: String
+    @Option(name: [.customShort("m"), .long],
+            help: "A .gguf file or a model name from the store; the default model is pulled on first use.")
+    var model: String = Catalog.defaultModelName
 
     @Option(name: [.customShort("t"), .long], help: "Worker threads (default: all cores).")
     var threads: Int?
@@ -34,12 +37,13 @@ struct ModelOptions: ParsableArguments {
         if let contextLength, contextLength < 1 { throw ValidationError("--ctx must be at least 1") }
     }
 
+    /// The model's GGUF path: `model` as a file, or as a store name (a catalog model is pulled first).
+    func modelPath() throws -> String {
+        try resolveModelPath(model)
+    }
+
     func load() throws -> Model {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw CLIError("no model file at '\(model)': give the path of a .gguf file")
-        }
-        return try Model(path: model)
+        try Model(path: modelPath())
     }
 }
 
