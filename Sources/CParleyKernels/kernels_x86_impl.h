@@ -490,7 +490,8 @@ INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) 
 #define PG_MIN_COLS(T) ((T) == PK_Q6_K ? 12 : (T) == PK_Q8_0 ? 8 : 6)
 #endif
 #define PK_PANEL_MATMUL(T)                                                                                        \
-    if (ncols >= PG_MIN_COLS(T)) {                                                                                \
+    /* the panel path needs at least one block (else Y gets the tiles' zeros) and 32-bit gather offsets */      \
+    if (ncols >= PG_MIN_COLS(T) && pk_row_bytes(T, n) > 0 && rs <= (size_t)INT32_MAX / PG_R) {                    \
         pg_matmul(T, n, W, rs, nrows, X, xs, ncols, Y, ys);                                                       \
         return;                                                                                                   \
     }

@@ -95,6 +95,23 @@ extension ParleyKernelsTests {
         }
     }
 
+    @Test func matmulOverLessThanOneBlockWritesZeros() {
+        var rng = Rng(9)
+        let W = randomWeights(PK_Q4_0, n: 32, rows: 3, rng: &rng)
+        let X = [UInt8](repeating: 1, count: 34 * 12)
+        forEachISA { isa in
+            var Y = [Float](repeating: .nan, count: 3 * 12)
+            W.withUnsafeBytes { wp in
+                X.withUnsafeBytes { xp in
+                    Y.withUnsafeMutableBufferPointer { yp in
+                        pk_matmul(PK_Q4_0, 16, wp.baseAddress, 18, 0, 3, xp.baseAddress, 34, 12, yp.baseAddress, 3)
+                    }
+                }
+            }
+            #expect(Y.allSatisfy { $0 == 0 }, "isa \(isa.rawValue)")
+        }
+    }
+
     // MARK: - Fused activations
 
     static func activationInputs() -> [Float] {
