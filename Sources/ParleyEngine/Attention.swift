@@ -110,39 +110,59 @@ func storeKeyValues(layer: Int, batch: UnsafeBufferPointer<BatchEntry>, keys: Un
 /// h / (heads / kvHeads). Scores are `scale · q·k`.
 func attend(layer: Int, batch: UnsafeBufferPointer<BatchEntry>, queries: UnsafePointer<Float>,
             into out: FloatPointer, hyper: Hyperparameters, scale: Float, window: Int?, workspace: Workspace) {
-    let heads = hyper.headCount
-    let headDim = hyper.headDim
-    let group = heads / hyper.kvHeadCount
-    let qLength = hyper.queryLength
-    let tasks = batch.count * heads
-    let capacity = workspace.attentionCapacity
-    workspace.pool.run(chunks: tasks) { task, thread in
-        let scores = workspace.scores + thread * capacity
-        do {
-            let t = task / heads, h = task % heads
-            let entry = batch[t]
-            let first = window.map { max(0, entry.position - $0 + 1) } ?? 0
-            let last = entry.position
-            let q = queries + t * qLength + h * headDim
-            let kvOffset = (h / group) * headDim
-            var maxScore = -Float.infinity
-            for p in first...last {
-                let s = scale * dotF16(q, entry.sequence.keyRow(layer: layer, position: p) + kvOffset, headDim)
-                scores[p - first] = s
-                if s > maxScore { maxScore = s }
-            }
-            var sum: Float = 0
-            for i in 0...(last - first) {
-                let e = Foundation.exp(scores[i] - maxScore)
-                scores[i] = e
-                sum += e
-            }
-            let o = out + t * qLength + h * headDim
-            o.update(repeating: 0, count: headDim)
-            let inv = 1 / sum
-            for p in first...last {
-                axpyF16(scores[p - first] * inv, entry.sequence.valueRow(layer: layer, position: p) + kvOffset, o, headDim)
-            }
+    let job = workspace.attentionJob
+    job.layer = layer
+    job.batch = batch
+    job.queries = queries
+    job.out = out
+    job.heads = hyper.headCount
+    job.headDim = hyper.headDim
+    job.group = hyper.headCount / hyper.kvHeadCount
+    job.qLength = hyper.queryLength
+    job.scale = scale
+    job.window = window ?? Int.max
+    job.scores = workspace.scores
+    job.capacity = workspace.attentionCapacity
+    workspace.pool.run(chunks: batch.count * hyper.headCount, job: job)
+}
+
+/// One (token, head) of `attend` per chunk, kept in the workspace so a dispatch allocates nothing.
+final class AttentionJob: PoolJob {
+    var layer = 0
+    var batch = UnsafeBufferPointer<BatchEntry>(start: nil, count: 0)
+    var queries = UnsafePointer<Float>(bitPattern: 4)!
+    var out = UnsafeMutablePointer<Float>(bitPattern: 4)!
+    var heads = 1, headDim = 1, group = 1, qLength = 1
+    var scale: Float = 1
+    var window = Int.max
+    var scores = UnsafeMutablePointer<Float>(bitPattern: 4)!
+    var capacity = 0
+
+    func run(chunk task: Int, thread: Int) {
+        let scores = self.scores + thread * capacity
+        let t = task / heads, h = task % heads
+        let entry = batch[t]
+        let first = window == Int.max ? 0 : max(0, entry.position - window + 1)
+        let last = entry.position
+        let q = queries + t * qLength + h * headDim
+        let kvOffset = (h / group) * headDim
+        var maxScore = -Float.infinity
+        for p in first...last {
+            let s = scale * dotF16(q, entry.sequence.keyRow(layer: layer, position: p) + kvOffset, headDim)
+            scores[p - first] = s
+            if s > maxScore { maxScore = s }
+        }
+        var sum: Float = 0
+        for i in 0...(last - first) {
+            let e = Foundation.exp(scores[i] - maxScore)
+            scores[i] = e
+            sum += e
+        }
+        let o = out + t * qLength + h * headDim
+        o.update(repeating: 0, count: headDim)
+        let inv = 1 / sum
+        for p in first...last {
+            axpyF16(scores[p - first] * inv, entry.sequence.valueRow(layer: layer, position: p) + kvOffset, o, headDim)
         }
     }
 }

@@ -7,6 +7,7 @@ import ParleyTokenizer
 /// Storage is F16, as llama.cpp's default cache: it halves memory traffic, and attention converts on the fly.
 /// Layout: `[layer][block][position in block][kvLength]`.
 public final class KVBlockPool: @unchecked Sendable {
+    /// Positions per block (the prefix index stores a block's tokens inline as a SIMD16).
     public static let blockSize = 16
 
     public let layers: Int
@@ -33,7 +34,7 @@ public final class KVBlockPool: @unchecked Sendable {
         values = .allocate(capacity: count)
         references = Array(repeating: 0, count: blocks)
         empty = (0..<Int32(blocks)).reversed()
-        prefixes = PrefixIndex()
+        prefixes = PrefixIndex(blocks: blocks)
     }
 
     deinit {
@@ -112,7 +113,8 @@ final class PrefixIndex {
     struct Entry {
         var block: Int32
         var parent: UInt64
-        var tokens: [TokenID]
+        /// The block's tokens, inline (a block is 16 positions).
+        var tokens: SIMD16<Int32>
     }
 
     private var byHash: [UInt64: Entry] = [:]
@@ -120,6 +122,20 @@ final class PrefixIndex {
     /// Unused cached blocks in the order they became unused (the front is evicted first).
     private var evictable: [Int32] = []
     private var evictableSet = Set<Int32>()
+
+    /// Room for every block is reserved up front, so registering a block never allocates.
+    init(blocks: Int) {
+        byHash.reserveCapacity(blocks)
+        hashOfBlock.reserveCapacity(blocks)
+        evictable.reserveCapacity(blocks)
+        evictableSet.reserveCapacity(blocks)
+    }
+
+    static func pack(_ tokens: UnsafeBufferPointer<TokenID>) -> SIMD16<Int32> {
+        var v = SIMD16<Int32>()
+        for (i, t) in tokens.prefix(16).enumerated() { v[i] = t }
+        return v
+    }
 
     var evictableCount: Int { evictableSet.count }
 
@@ -135,7 +151,7 @@ final class PrefixIndex {
     func register(block: Int32, parent: UInt64, tokens: UnsafeBufferPointer<TokenID>) -> UInt64 {
         let h = Self.hash(parent: parent, tokens: tokens)
         if byHash[h] == nil, hashOfBlock[block] == nil {
-            byHash[h] = Entry(block: block, parent: parent, tokens: Array(tokens))
+            byHash[h] = Entry(block: block, parent: parent, tokens: Self.pack(tokens))
             hashOfBlock[block] = h
         }
         return h
@@ -143,7 +159,7 @@ final class PrefixIndex {
 
     func lookup(parent: UInt64, tokens: UnsafeBufferPointer<TokenID>) -> (block: Int32, hash: UInt64)? {
         let h = Self.hash(parent: parent, tokens: tokens)
-        guard let entry = byHash[h], entry.parent == parent, entry.tokens.elementsEqual(tokens) else { return nil }
+        guard let entry = byHash[h], entry.parent == parent, entry.tokens == Self.pack(tokens) else { return nil }
         return (entry.block, h)
     }
 
@@ -185,6 +201,9 @@ public final class SequenceCache: @unchecked Sendable {
         self.pool = pool
         self.capacity = capacity
         blockTable = .allocate(capacity: (capacity + KVBlockPool.blockSize - 1) / KVBlockPool.blockSize)
+        // Reserved up front so growing the sequence never allocates in the decode loop.
+        tokens.reserveCapacity(capacity)
+        chain.reserveCapacity(capacity / KVBlockPool.blockSize + 1)
     }
 
     deinit {

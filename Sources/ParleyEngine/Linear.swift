@@ -87,12 +87,31 @@ func project(_ x: UnsafePointer<Float>, count: Int, _ a: Projection, _ b: Projec
     let chunksA = (a.weight.outFeatures + chunkRows - 1) / chunkRows
     let chunksB = b.map { ($0.weight.outFeatures + chunkRows - 1) / chunkRows } ?? 0
     let chunksC = c.map { ($0.weight.outFeatures + chunkRows - 1) / chunkRows } ?? 0
-    let input = UnsafeRawPointer(quantized)
-    pool.run(chunks: chunksA + chunksB + chunksC) { chunk, _ in
-        let (p, local) = chunk < chunksA ? (a, chunk)
-            : chunk < chunksA + chunksB ? (b!, chunk - chunksA) : (c!, chunk - chunksA - chunksB)
+    let job = workspace.projectionJob
+    job.projections = (a, b, c)
+    job.chunks = (chunksA, chunksB)
+    job.chunkRows = chunkRows
+    job.input = UnsafeRawPointer(quantized)
+    job.inputStride = qStride
+    job.count = count
+    pool.run(chunks: chunksA + chunksB + chunksC, job: job)
+}
+
+/// The parallel part of `project`, kept in the workspace so a dispatch allocates nothing.
+final class ProjectionJob: PoolJob {
+    var projections: (Projection?, Projection?, Projection?) = (nil, nil, nil)
+    /// Chunks of the first and second matrix; the rest belong to the third.
+    var chunks = (0, 0)
+    var chunkRows = 0
+    var input = UnsafeRawPointer(bitPattern: 1)!
+    var inputStride = 0
+    var count = 0
+
+    func run(chunk: Int, thread: Int) {
+        let (p, local) = chunk < chunks.0 ? (projections.0!, chunk)
+            : chunk < chunks.0 + chunks.1 ? (projections.1!, chunk - chunks.0) : (projections.2!, chunk - chunks.0 - chunks.1)
         let begin = local * chunkRows, end = min(begin + chunkRows, p.weight.outFeatures)
-        p.weight.multiplyRows(begin..<end, input: input, inputStride: qStride, count: count, out: p.out, outStride: p.stride)
+        p.weight.multiplyRows(begin..<end, input: input, inputStride: inputStride, count: count, out: p.out, outStride: p.stride)
     }
 }
 

@@ -13,7 +13,8 @@ import Synchronization
 /// runs the remaining chunks itself and waits only for chunks a worker has already started — a job never
 /// waits a whole time slice for a sleeping thread. Between jobs a worker spins briefly (a forward pass starts the
 /// next operation within microseconds), then sleeps on a condition variable, so an idle engine costs no CPU.
-/// `run` allocates nothing: the job closure is borrowed for the duration of the call.
+/// `run(chunks:job:)` with a preallocated job object allocates nothing (the decode loop uses it); the closure
+/// form is for everything else — Swift boxes a borrowed closure before another thread may call it.
 public final class WorkerPool: @unchecked Sendable {
     public let threadCount: Int
 
@@ -23,7 +24,9 @@ public final class WorkerPool: @unchecked Sendable {
     private let sleepers = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private var chunkCount = 0
-    private var job: ((Int, Int) -> Void)?
+    /// The job being run; the caller keeps it alive until `run` returns.
+    private unowned(unsafe) var job: PoolJob = idleJob
+    private let closureJob = ClosureJob()
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
     private var threads: [pthread_t] = []
@@ -61,8 +64,40 @@ public final class WorkerPool: @unchecked Sendable {
         pthread_mutex_destroy(&mutex)
     }
 
-    /// Runs `body(chunk, thread)` for every chunk in `0..<chunks`, spread over the threads (the caller is
+    /// Runs `job.run(chunk:thread:)` for every chunk in `0..<chunks`, spread over the threads (the caller is
     /// thread 0), and returns when all have finished. `thread` identifies per-thread scratch space.
+    public func run(chunks: Int, job: PoolJob) {
+        if chunks <= 0 { return }
+        if threadCount == 1 || chunks == 1 {
+            for c in 0..<chunks { job.run(chunk: c, thread: 0) }
+            return
+        }
+        self.job = job
+        chunkCount = chunks
+        completed.store(0, ordering: .relaxed)
+        let generation = (ticket.load(ordering: .relaxed) >> 32) &+ 1
+        ticket.store(generation << 32, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            pthread_mutex_lock(&mutex)
+            pthread_cond_broadcast(&wake)
+            pthread_mutex_unlock(&mutex)
+        }
+        // Work alongside the workers, then wait only for chunks they have claimed.
+        var done = 0
+        while let chunk = claim(generation: generation, chunks: chunks) {
+            job.run(chunk: chunk, thread: 0)
+            done += 1
+        }
+        completed.add(done, ordering: .releasing)
+        var spins = 0
+        while completed.load(ordering: .acquiring) < chunks {
+            spins += 1
+            if spins < Self.waitSpins { pk_cpu_relax() } else { sched_yield() }
+        }
+        self.job = idleJob
+    }
+
+    /// The closure form of `run(chunks:job:)`.
     public func run(chunks: Int, _ body: (_ chunk: Int, _ thread: Int) -> Void) {
         if chunks <= 0 { return }
         if threadCount == 1 || chunks == 1 {
@@ -70,29 +105,9 @@ public final class WorkerPool: @unchecked Sendable {
             return
         }
         withoutActuallyEscaping(body) { escapable in
-            job = escapable
-            chunkCount = chunks
-            completed.store(0, ordering: .relaxed)
-            let generation = (ticket.load(ordering: .relaxed) >> 32) &+ 1
-            ticket.store(generation << 32, ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                pthread_mutex_lock(&mutex)
-                pthread_cond_broadcast(&wake)
-                pthread_mutex_unlock(&mutex)
-            }
-            // Work alongside the workers, then wait only for chunks they have claimed.
-            var done = 0
-            while let chunk = claim(generation: generation, chunks: chunks) {
-                escapable(chunk, 0)
-                done += 1
-            }
-            completed.add(done, ordering: .releasing)
-            var spins = 0
-            while completed.load(ordering: .acquiring) < chunks {
-                spins += 1
-                if spins < Self.waitSpins { pk_cpu_relax() } else { sched_yield() }
-            }
-            job = nil
+            closureJob.body = escapable
+            run(chunks: chunks, job: closureJob)
+            closureJob.body = nil
         }
     }
 
@@ -145,13 +160,30 @@ public final class WorkerPool: @unchecked Sendable {
             let chunks = chunkCount
             var done = 0
             while let chunk = claim(generation: generation, chunks: chunks) {
-                job!(chunk, index)
+                job.run(chunk: chunk, thread: index)
                 done += 1
             }
             if done > 0 { completed.add(done, ordering: .releasing) }
         }
     }
 }
+
+/// A unit of parallel work: `run(chunk:thread:)` is called once for every chunk of a `WorkerPool.run`.
+/// Objects kept for reuse make a dispatch allocation-free.
+public protocol PoolJob: AnyObject {
+    func run(chunk: Int, thread: Int)
+}
+
+private final class ClosureJob: PoolJob {
+    var body: ((Int, Int) -> Void)?
+    func run(chunk: Int, thread: Int) { body!(chunk, thread) }
+}
+
+private final class IdleJob: PoolJob {
+    func run(chunk: Int, thread: Int) {}
+}
+
+private let idleJob = IdleJob()
 
 private final class WorkerStart {
     let pool: WorkerPool

@@ -31,6 +31,10 @@ public final class Workspace: @unchecked Sendable {
     // [maxLogitRows][vocabularySize]
     public let logits: UnsafeMutablePointer<Float>
 
+    /// Reused parallel jobs, so decode steps allocate nothing.
+    let projectionJob = ProjectionJob()
+    let attentionJob = AttentionJob()
+
     private var allocations: [UnsafeMutableRawPointer] = []
 
     init(hyper: Hyperparameters, threads: Int, maxBatch: Int, maxLogitRows: Int, attentionCapacity: Int) {
