@@ -79,18 +79,6 @@ func applyRoPE(_ x: FloatPointer, heads: Int, headDim: Int, ropeDims: Int, table
     }
 }
 
-/// q · k with k stored as F16.
-@inline(__always)
-func dotF16(_ q: UnsafePointer<Float>, _ k: UnsafePointer<Float16>, _ n: Int) -> Float {
-    k.withMemoryRebound(to: UInt16.self, capacity: n) { pk_dot_f32_f16(q, $0, Int64(n)) }
-}
-
-/// y += a · v with v stored as F16.
-@inline(__always)
-func axpyF16(_ a: Float, _ v: UnsafePointer<Float16>, _ y: FloatPointer, _ n: Int) {
-    v.withMemoryRebound(to: UInt16.self, capacity: n) { pk_axpy_f16(a, $0, y, Int64(n)) }
-}
-
 /// Stores the batch's keys and values (already projected and rotated) into each sequence's cache.
 func storeKeyValues(layer: Int, batch: UnsafeBufferPointer<BatchEntry>, keys: UnsafePointer<Float>,
                     values: UnsafePointer<Float>, kvLength: Int) {
@@ -146,23 +134,30 @@ final class AttentionJob: PoolJob {
         let last = entry.position
         let q = queries + t * qLength + h * headDim
         let kvOffset = (h / group) * headDim
-        var maxScore = -Float.infinity
-        for p in first...last {
-            let s = scale * dotF16(q, entry.sequence.keyRow(layer: layer, position: p) + kvOffset, headDim)
-            scores[p - first] = s
-            if s > maxScore { maxScore = s }
+        let stride = entry.sequence.pool.kvLength
+        let span = first...last
+        // Scores a block of cached positions at a time (rows of one KV head, `stride` apart).
+        entry.sequence.forEachBlock(layer: layer, positions: span) { keys, _, position, count in
+            (keys + kvOffset).withMemoryRebound(to: UInt16.self, capacity: count * stride) {
+                pk_attn_scores_f16(q, $0, stride, Int64(count), Int64(headDim), scale, scores + (position - first))
+            }
         }
+        var maxScore = -Float.infinity
+        for i in 0...(last - first) where scores[i] > maxScore { maxScore = scores[i] }
         var sum: Float = 0
         for i in 0...(last - first) {
             let e = Foundation.exp(scores[i] - maxScore)
             scores[i] = e
             sum += e
         }
+        let inv = 1 / sum
+        for i in 0...(last - first) { scores[i] *= inv }
         let o = out + t * qLength + h * headDim
         o.update(repeating: 0, count: headDim)
-        let inv = 1 / sum
-        for p in first...last {
-            axpyF16(scores[p - first] * inv, entry.sequence.valueRow(layer: layer, position: p) + kvOffset, o, headDim)
+        entry.sequence.forEachBlock(layer: layer, positions: span) { _, values, position, count in
+            (values + kvOffset).withMemoryRebound(to: UInt16.self, capacity: count * stride) {
+                pk_attn_accumulate_f16(scores + (position - first), $0, stride, Int64(count), Int64(headDim), o)
+            }
         }
     }
 }

@@ -300,6 +300,23 @@ public final class SequenceCache: @unchecked Sendable {
         }
     }
 
+    /// Calls `body(keys, values, firstPosition, count)` for each run of positions in `range` that share a block;
+    /// `keys`/`values` point at the first position's row (rows are `pool.kvLength` apart).
+    @inline(__always)
+    func forEachBlock(layer: Int, positions range: ClosedRange<Int>,
+                      _ body: (UnsafeMutablePointer<Float16>, UnsafeMutablePointer<Float16>, Int, Int) -> Void) {
+        let size = KVBlockPool.blockSize
+        var p = range.lowerBound
+        while p <= range.upperBound {
+            let block = blockTable[p / size]
+            let offset = p % size
+            let count = min(size - offset, range.upperBound - p + 1)
+            body(pool.keyBlock(layer: layer, block: block) + offset * pool.kvLength,
+                 pool.valueBlock(layer: layer, block: block) + offset * pool.kvLength, p, count)
+            p += count
+        }
+    }
+
     @inline(__always)
     func keyRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float16> {
         pool.keyBlock(layer: layer, block: blockTable[position / KVBlockPool.blockSize])
