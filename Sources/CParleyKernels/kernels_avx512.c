@@ -7,7 +7,7 @@
 #define PK_VNNI 1
 #define PK_SFX(name) name##_avx512
 #ifndef PK_MV_R
-#define PK_MV_R 4
+#define PK_MV_R 16
 #endif
 #ifndef PK_MM_R
 #define PK_MM_R 4
