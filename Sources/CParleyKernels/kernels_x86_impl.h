@@ -198,20 +198,23 @@ INL void tile32(const int T, const int R, const int C, int64_t nb, const uint8_t
 #define QSO(T) ((T) == PK_Q4_0 ? 2 : (T) == PK_Q4_1 ? 4 : (T) == PK_Q5_0 ? 6 : (T) == PK_Q5_1 ? 8 : 2)
 
 INL __m128i load128_if(const uint8_t *p, const int ok) { return ok ? loadu128(p) : _mm_setzero_si128(); }
+INL __m256i load256_if(const uint8_t *p, const int ok) { return ok ? loadu256(p) : _mm256_setzero_si256(); }
+
+// Q8_0 (weights and activations alike): *lo = [block 0 | block 1], *hi = [block 2 | block 3], 32 bytes each, so
+// int32 lanes 8j..8j+7 of a dpbusd belong to one block (fewer, wider loads than the nibble types' layout).
+INL void quad_q8(const uint8_t *b, const int S, const int nk, __m512i *lo, __m512i *hi) {
+    *lo = _mm512_inserti64x4(_mm512_castsi256_si512(loadu256(b)), load256_if(b + S, nk > 1), 1);
+    *hi = _mm512_inserti64x4(_mm512_castsi256_si512(load256_if(b + 2 * S, nk > 2)), load256_if(b + 3 * S, nk > 3), 1);
+}
 
 // nk (1..4) consecutive blocks, one block per 128-bit lane: *lo holds elements 0-15 of blocks i..i+3 and *hi
-// elements 16-31 (unsigned quants; Q8_0 biased by 128), so int32 lanes 4k..4k+3 of a dpbusd belong to block i+k.
-// Blocks from nk on are not read.
+// elements 16-31 (unsigned quants), so int32 lanes 4k..4k+3 of a dpbusd belong to block i+k. Q8_0: the quad_q8
+// layout, biased by 128 to unsigned. Blocks from nk on are not read.
 INL void quad_w(const int T, const uint8_t *b, const int nk, __m512i *lo, __m512i *hi) {
     const int S = WB(T), O = QSO(T);
     if (T == PK_Q8_0) {
-        __m512i l = _mm512_castsi128_si512(loadu128(b + O)), h = _mm512_castsi128_si512(loadu128(b + O + 16));
-        l = _mm512_inserti32x4(l, load128_if(b + S + O, nk > 1), 1);
-        h = _mm512_inserti32x4(h, load128_if(b + S + O + 16, nk > 1), 1);
-        l = _mm512_inserti32x4(l, load128_if(b + 2 * S + O, nk > 2), 2);
-        h = _mm512_inserti32x4(h, load128_if(b + 2 * S + O + 16, nk > 2), 2);
-        l = _mm512_inserti32x4(l, load128_if(b + 3 * S + O, nk > 3), 3);
-        h = _mm512_inserti32x4(h, load128_if(b + 3 * S + O + 16, nk > 3), 3);
+        __m512i l, h;
+        quad_q8(b + O, S, nk, &l, &h);
         *lo = _mm512_xor_si512(l, _mm512_set1_epi8((char)0x80));
         *hi = _mm512_xor_si512(h, _mm512_set1_epi8((char)0x80));
         return;
@@ -272,25 +275,34 @@ INL void transpose_chunks(__m512i a0, __m512i a1, __m512i a2, __m512i a3, __m512
 INL void tile32_z16_step(const int T, const int R, const int C, int64_t i, const int nk, const uint8_t *W, size_t rs,
                          const uint8_t *X, size_t xs, __m512 acc[PK_TMAX]) {
     const __m512i idx_t = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    __m512i xl[PK_TMAX], xh[PK_TMAX], corr[PK_TMAX];
+    __m512i xl[PK_TMAX], xh[PK_TMAX], corr[PK_TMAX], corrh[PK_TMAX];
     float dx[PK_TMAX][4], sx[PK_TMAX][4];
     for (int c = 0; c < C; c++) {
         const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T) + XOFF(T);
-        __m512i l = _mm512_castsi128_si512(loadu128(xb));
-        __m512i h = _mm512_castsi128_si512(loadu128(xb + 16));
-        l = _mm512_inserti32x4(l, load128_if(xb + XB(T), nk > 1), 1);
-        h = _mm512_inserti32x4(h, load128_if(xb + XB(T) + 16, nk > 1), 1);
-        l = _mm512_inserti32x4(l, load128_if(xb + 2 * XB(T), nk > 2), 2);
-        h = _mm512_inserti32x4(h, load128_if(xb + 2 * XB(T) + 16, nk > 2), 2);
-        l = _mm512_inserti32x4(l, load128_if(xb + 3 * XB(T), nk > 3), 3);
-        h = _mm512_inserti32x4(h, load128_if(xb + 3 * XB(T) + 16, nk > 3), 3);
+        __m512i l, h;
+        if (T == PK_Q8_0) {
+            quad_q8(xb, XB(T), nk, &l, &h);
+        } else {
+            l = _mm512_castsi128_si512(loadu128(xb));
+            h = _mm512_castsi128_si512(loadu128(xb + 16));
+            l = _mm512_inserti32x4(l, load128_if(xb + XB(T), nk > 1), 1);
+            h = _mm512_inserti32x4(h, load128_if(xb + XB(T) + 16, nk > 1), 1);
+            l = _mm512_inserti32x4(l, load128_if(xb + 2 * XB(T), nk > 2), 2);
+            h = _mm512_inserti32x4(h, load128_if(xb + 2 * XB(T) + 16, nk > 2), 2);
+            l = _mm512_inserti32x4(l, load128_if(xb + 3 * XB(T), nk > 3), 3);
+            h = _mm512_inserti32x4(h, load128_if(xb + 3 * XB(T) + 16, nk > 3), 3);
+        }
         xl[c] = l;
         xh[c] = h;
         for (int k = 0; k < 4; k++) {
             dx[c][k] = k < nk ? h2f(xb - XOFF(T) + k * XB(T)) : 0.0f;
             sx[c][k] = (HAS_MIN(T) && k < nk) ? h2f(xb - XOFF(T) + k * XB(T) + 2) : 0.0f;
         }
-        if (QOFF(T) != 0) {
+        if (T == PK_Q8_0) {  // the blocks of lo and hi are summed separately (folded after the reduction)
+            const __m512i off = _mm512_set1_epi8((char)QOFF(T));
+            corr[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, l));
+            corrh[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, h));
+        } else if (QOFF(T) != 0) {
             const __m512i off = _mm512_set1_epi8((char)QOFF(T));
             const __m512i sum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), off, l), off, h);
             corr[c] = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
@@ -305,11 +317,11 @@ INL void tile32_z16_step(const int T, const int R, const int C, int64_t i, const
             DM[g] = _mm512_setzero_si512();
             continue;
         }
-        __m512i p[4][PK_TMAX];
+        __m512i p[4][PK_TMAX], ph[4][PK_TMAX];
         __m128i dmr[4];
         for (int r = 0; r < 4; r++) {
             if (4 * g + r >= R) {
-                for (int c = 0; c < C; c++) p[r][c] = _mm512_setzero_si512();
+                for (int c = 0; c < C; c++) p[r][c] = ph[r][c] = _mm512_setzero_si512();
                 dmr[r] = _mm_setzero_si128();
                 continue;
             }
@@ -317,9 +329,26 @@ INL void tile32_z16_step(const int T, const int R, const int C, int64_t i, const
             __m512i wl, wh;
             quad_w(T, wb, nk, &wl, &wh);
             dmr[r] = quad_dm(wb, WB(T), nk);
-            for (int c = 0; c < C; c++) p[r][c] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr[c], wl, xl[c]), wh, xh[c]);
+            for (int c = 0; c < C; c++) {
+                if (T == PK_Q8_0) {
+                    p[r][c] = _mm512_dpbusd_epi32(corr[c], wl, xl[c]);
+                    ph[r][c] = _mm512_dpbusd_epi32(corrh[c], wh, xh[c]);
+                } else {
+                    p[r][c] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr[c], wl, xl[c]), wh, xh[c]);
+                }
+            }
         }
-        for (int c = 0; c < C; c++) S[g][c] = quad_reduce(p[0][c], p[1][c], p[2][c], p[3][c]);  // lane 4k + r
+        for (int c = 0; c < C; c++) {
+            if (T == PK_Q8_0) {
+                // chunks 2k, 2k+1 of lo (k < 2) / hi (k >= 2) are the halves of block k
+                const __m512i a = quad_reduce(p[0][c], p[1][c], p[2][c], p[3][c]);
+                const __m512i b = quad_reduce(ph[0][c], ph[1][c], ph[2][c], ph[3][c]);
+                S[g][c] = _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                                           _mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+            } else {
+                S[g][c] = quad_reduce(p[0][c], p[1][c], p[2][c], p[3][c]);  // lane 4k + r
+            }
+        }
         __m512i dm = _mm512_castsi128_si512(dmr[0]);  // [row r: blocks 0-3] -> lane 4k + r
         dm = _mm512_inserti32x4(dm, dmr[1], 1);
         dm = _mm512_inserti32x4(dm, dmr[2], 2);
@@ -354,7 +383,12 @@ INL void tile32_zmm(const int T, const int R, const int C, int64_t nb, const uin
     for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 4 <= nb; i += 4) tile32_z16_step(T, R, C, i, 4, W, rs, X, xs, acc);
-    if (i < nb) tile32_z16_step(T, R, C, i, (int)(nb - i), W, rs, X, xs, acc);
+    switch (nb - i) {  // the last 1-3 blocks, with the block count a constant
+    case 3: tile32_z16_step(T, R, C, i, 3, W, rs, X, xs, acc); break;
+    case 2: tile32_z16_step(T, R, C, i, 2, W, rs, X, xs, acc); break;
+    case 1: tile32_z16_step(T, R, C, i, 1, W, rs, X, xs, acc); break;
+    default: break;
+    }
     const __mmask16 rm = (__mmask16)((1u << R) - 1u);
     for (int c = 0; c < C; c++) _mm512_mask_storeu_ps(Y + (size_t)c * ys, rm, acc[c]);
 }
