@@ -15,6 +15,10 @@ PK_FP_STRICT
 // Row tiles: at most 4 rows (one xmm of rows) with AVX2, 16 (one zmm) with AVX-512.
 #define PK_TILE_ROWS (PK_VNNI ? 16 : 4)
 _Static_assert(PK_MV_R >= 1 && PK_MV_R <= PK_TILE_ROWS && PK_MM_R >= 1 && PK_MM_R <= PK_TILE_ROWS, "row tile");
+// Columns per matmul register tile, per weight type.
+#ifndef PK_MM_CT
+#define PK_MM_CT(T) PK_MM_C
+#endif
 _Static_assert(PK_MM_C >= 1 && PK_MM_C <= PK_TMAX, "column tile");
 
 #define TGT __attribute__((target(PK_TARGET_STR)))
@@ -626,18 +630,26 @@ INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) 
                 if (c0 == 0 && r + ahead + PK_MM_R <= nrows)                                                      \
                     prefetch_rows_span(w + (size_t)(r + ahead) * rs, rs, PK_MM_R, used);                          \
                 int64_t c = c0;                                                                                   \
-                for (; c + PK_MM_C <= c1; c += PK_MM_C)                                                           \
-                    tile_any(T, PK_MM_R, PK_MM_C, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,              \
+                for (; c + PK_MM_CT(T) <= c1; c += PK_MM_CT(T))                                                           \
+                    tile_any(T, PK_MM_R, PK_MM_CT(T), n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,              \
                              Y + (size_t)c * ys + r, ys);                                                         \
+                if (PK_MM_CT(T) > 2 && c + 2 <= c1) {                                                             \
+                    tile_any(T, PK_MM_R, 2, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
+                    c += 2;                                                                                       \
+                }                                                                                                 \
                 for (; c < c1; c++)                                                                               \
                     tile_any(T, PK_MM_R, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
             }                                                                                                     \
             if (r < nrows) {                                                                                      \
                 const int rr = (int)(nrows - r);                                                                  \
                 int64_t c = c0;                                                                                   \
-                for (; c + PK_MM_C <= c1; c += PK_MM_C)                                                           \
-                    tile_any(T, rr, PK_MM_C, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,                   \
+                for (; c + PK_MM_CT(T) <= c1; c += PK_MM_CT(T))                                                           \
+                    tile_any(T, rr, PK_MM_CT(T), n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,                   \
                              Y + (size_t)c * ys + r, ys);                                                         \
+                if (PK_MM_CT(T) > 2 && c + 2 <= c1) {                                                             \
+                    tile_any(T, rr, 2, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
+                    c += 2;                                                                                       \
+                }                                                                                                 \
                 for (; c < c1; c++)                                                                               \
                     tile_any(T, rr, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
             }                                                                                                     \
