@@ -149,10 +149,19 @@ INL void store_rows(const int R, __m128 acc, float *y) {
     for (int r = 0; r < R; r++) y[r] = t[r];
 }
 
+// Software prefetch of the weight stream (matvec and the first column chunk of a matmul): the tiles pull the bytes
+// they are about to read `pf` bytes further on (a whole number of row tiles ahead, so other rows than their own),
+// spread over the computation rather than in bursts, which the miss queues would drop. pf = 0: no prefetch.
+// Prefetches never fault; the address is formed as an integer since it may lie past the matrix.
+INL void prefetch_span(const uint8_t *p, size_t pf, int bytes) {
+    if (pf == 0) return;
+    for (int off = 0; off < bytes; off += 64) _mm_prefetch((const char *)((uintptr_t)p + pf + (size_t)off), _MM_HINT_T1);
+}
+
 #if !PK_VNNI
 // R (<= 4) weight rows x C activation columns over nb blocks; Y[c * ys + r] = dot(row r, column c).
 INL void tile32(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
-                size_t xs, float *Y, size_t ys) {
+                size_t xs, float *Y, size_t ys, size_t pf) {
     __m128 acc[PK_TMAX];
     for (int c = 0; c < C; c++) acc[c] = _mm_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
@@ -178,6 +187,7 @@ INL void tile32(const int T, const int R, const int C, int64_t nb, const uint8_t
                 continue;
             }
             const uint8_t *wb = W + (size_t)r * rs + (size_t)i * WB(T);
+            if ((i & 1) == 0) prefetch_span(wb, pf, 1);
             const __m256i wq = expand_w(T, wb);
             memcpy(&dh[r], wb, 2);
             if (HAS_MIN(T)) memcpy(&dh[4 + r], wb + 2, 2);
@@ -277,7 +287,7 @@ INL void transpose_chunks(__m512i a0, __m512i a1, __m512i a2, __m512i a3, __m512
 
 // nk (1..4) blocks from block i for R (<= 16) rows x C columns; acc[c] lane r = row r.
 INL void tile32_z16_step(const int T, const int R, const int C, int64_t i, const int nk, const uint8_t *W, size_t rs,
-                         const uint8_t *X, size_t xs, __m512 acc[PK_TMAX]) {
+                         const uint8_t *X, size_t xs, __m512 acc[PK_TMAX], size_t pf) {
     const __m512i idx_t = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     __m512i xl[PK_TMAX], xh[PK_TMAX], corr[PK_TMAX], corrh[PK_TMAX];
     float dx[PK_TMAX][4], sx[PK_TMAX][4];
@@ -330,6 +340,7 @@ INL void tile32_z16_step(const int T, const int R, const int C, int64_t i, const
                 continue;
             }
             const uint8_t *wb = W + (size_t)(4 * g + r) * rs + (size_t)i * WB(T);
+            prefetch_span(wb, pf, nk * WB(T));
             __m512i wl, wh;
             quad_w(T, wb, nk, &wl, &wh);
             dmr[r] = quad_dm(wb, WB(T), nk);
@@ -382,15 +393,15 @@ INL void tile32_z16_step(const int T, const int R, const int C, int64_t i, const
 
 // R (<= 16) weight rows x C activation columns over nb blocks; Y[c * ys + r] = dot(row r, column c).
 INL void tile32_zmm(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
-                    size_t xs, float *Y, size_t ys) {
+                    size_t xs, float *Y, size_t ys, size_t pf) {
     __m512 acc[PK_TMAX];
     for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
     int64_t i = 0;
-    for (; i + 4 <= nb; i += 4) tile32_z16_step(T, R, C, i, 4, W, rs, X, xs, acc);
+    for (; i + 4 <= nb; i += 4) tile32_z16_step(T, R, C, i, 4, W, rs, X, xs, acc, pf);
     switch (nb - i) {  // the last 1-3 blocks, with the block count a constant
-    case 3: tile32_z16_step(T, R, C, i, 3, W, rs, X, xs, acc); break;
-    case 2: tile32_z16_step(T, R, C, i, 2, W, rs, X, xs, acc); break;
-    case 1: tile32_z16_step(T, R, C, i, 1, W, rs, X, xs, acc); break;
+    case 3: tile32_z16_step(T, R, C, i, 3, W, rs, X, xs, acc, pf); break;
+    case 2: tile32_z16_step(T, R, C, i, 2, W, rs, X, xs, acc, pf); break;
+    case 1: tile32_z16_step(T, R, C, i, 1, W, rs, X, xs, acc, pf); break;
     default: break;
     }
     const __mmask16 rm = (__mmask16)((1u << R) - 1u);
@@ -408,7 +419,7 @@ INL __m256i bit_to_0x10(__m256i v, const int b) {
 
 // T is PK_Q4_K or PK_Q5_K.
 INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
-                 size_t xs, float *Y, size_t ys) {
+                 size_t xs, float *Y, size_t ys, size_t pf) {
     const int WBK = T == PK_Q4_K ? 144 : 176;
     const int QS = T == PK_Q4_K ? 16 : 48;
     __m128 acc[PK_TMAX];
@@ -434,6 +445,7 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
                 continue;
             }
             const uint8_t *wb = W + (size_t)r * rs + (size_t)i * WBK;
+            prefetch_span(wb, pf, WBK);
             memcpy(&dh[r], wb, 2);
             memcpy(&dh[4 + r], wb + 2, 2);
             uint32_t scw[2], mnw[2];
@@ -480,7 +492,7 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
 }
 
 INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X, size_t xs,
-                  float *Y, size_t ys) {
+                  float *Y, size_t ys, size_t pf) {
     __m128 acc[PK_TMAX];
     for (int c = 0; c < C; c++) acc[c] = _mm_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -503,6 +515,7 @@ INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t
                 continue;
             }
             const pk_block_q6_K *wb = (const pk_block_q6_K *)(W + (size_t)r * rs) + i;
+            prefetch_span((const uint8_t *)wb, pf, (int)sizeof(pk_block_q6_K));
             memcpy(&dh[r], &wb->d, 2);
             const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(wb->scales));
             __m256i isum[PK_TMAX];
@@ -547,19 +560,20 @@ INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t
 
 // R rows (at most PK_TILE_ROWS) x C columns.
 INL void tile_any(const int T, const int R, const int C, int64_t n, const uint8_t *W, size_t rs, const uint8_t *X,
-                  size_t xs, float *Y, size_t ys) {
+                  size_t xs, float *Y, size_t ys, size_t pf) {
     switch (T) {
     case PK_Q4_K: case PK_Q5_K:
         for (int r = 0; r < R; r += 4)
-            tile_k4(T, R - r < 4 ? R - r : 4, C, n / 256, W + (size_t)r * rs, rs, X, xs, Y + r, ys);
+            tile_k4(T, R - r < 4 ? R - r : 4, C, n / 256, W + (size_t)r * rs, rs, X, xs, Y + r, ys, pf);
         break;
     case PK_Q6_K:
-        for (int r = 0; r < R; r += 4) tile_q6k(R - r < 4 ? R - r : 4, C, n / 256, W + (size_t)r * rs, rs, X, xs, Y + r, ys);
+        for (int r = 0; r < R; r += 4)
+            tile_q6k(R - r < 4 ? R - r : 4, C, n / 256, W + (size_t)r * rs, rs, X, xs, Y + r, ys, pf);
         break;
 #if PK_VNNI
-    default: tile32_zmm(T, R, C, n / 32, W, rs, X, xs, Y, ys); break;
+    default: tile32_zmm(T, R, C, n / 32, W, rs, X, xs, Y, ys, pf); break;
 #else
-    default: tile32(T, R, C, n / 32, W, rs, X, xs, Y, ys); break;
+    default: tile32(T, R, C, n / 32, W, rs, X, xs, Y, ys, pf); break;
 #endif
     }
 }
@@ -573,10 +587,6 @@ static inline int64_t prefetch_rows(size_t row_bytes) {
     int64_t k = (int64_t)(PK_PREFETCH_BYTES / (row_bytes ? row_bytes : 1));
     k = (k + PK_MV_R - 1) / PK_MV_R * PK_MV_R;
     return k < PK_MV_R ? PK_MV_R : k;
-}
-INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) {
-    for (int k = 0; k < rows; k++)
-        for (size_t off = 0; off < used; off += 64) _mm_prefetch((const char *)(p + (size_t)k * rs + off), _MM_HINT_T1);
 }
 
 #define PK_COL_CHUNK 64
@@ -601,57 +611,55 @@ INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) 
 #define PK_DEFINE_QUANT_KERNELS(T, name)                                                                          \
     static TGT float PK_SFX(dot_##name)(int64_t n, const void *w, const void *x) {                                \
         float r;                                                                                                  \
-        tile_any(T, 1, 1, n, w, 0, x, 0, &r, 0);                                                                  \
+        tile_any(T, 1, 1, n, w, 0, x, 0, &r, 0, 0);                                                               \
         return r;                                                                                                 \
     }                                                                                                             \
     static TGT void PK_SFX(matvec_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *x,      \
                                           float *out) {                                                           \
         const uint8_t *w = W;                                                                                     \
         const size_t used = pk_row_bytes(T, n);                                                                   \
-        const int64_t ahead = prefetch_rows(used);                                                                \
+        const size_t pf = (size_t)prefetch_rows(used) * rs;                                                       \
         int64_t r = 0;                                                                                            \
         for (; r + PK_MV_R <= nrows; r += PK_MV_R) {                                                              \
-            if (r + ahead + PK_MV_R <= nrows) prefetch_rows_span(w + (size_t)(r + ahead) * rs, rs, PK_MV_R, used); \
-            tile_any(T, PK_MV_R, 1, n, w + (size_t)r * rs, rs, x, 0, out + r, 0);                                 \
+            tile_any(T, PK_MV_R, 1, n, w + (size_t)r * rs, rs, x, 0, out + r, 0, pf);                             \
         }                                                                                                         \
-        if (r < nrows) tile_any(T, (int)(nrows - r), 1, n, w + (size_t)r * rs, rs, x, 0, out + r, 0);           \
+        if (r < nrows) tile_any(T, (int)(nrows - r), 1, n, w + (size_t)r * rs, rs, x, 0, out + r, 0, 0);        \
     }                                                                                                             \
     static TGT void PK_SFX(matmul_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *X,      \
                                           size_t xs, int64_t ncols, float *Y, size_t ys) {                        \
         PK_PANEL_MATMUL(T)                                                                                        \
         const uint8_t *w = W, *x = X;                                                                             \
         const size_t used = pk_row_bytes(T, n);                                                                   \
-        const int64_t ahead = prefetch_rows(used);                                                                \
+        const size_t pf0 = (size_t)prefetch_rows(used) * rs;                                                      \
         for (int64_t c0 = 0; c0 < ncols; c0 += PK_COL_CHUNK) {                                                    \
             const int64_t c1 = c0 + PK_COL_CHUNK < ncols ? c0 + PK_COL_CHUNK : ncols;                             \
+            /* the first column chunk streams the weights in; later chunks find them in cache */                  \
+            const size_t pf = c0 == 0 ? pf0 : 0;                                                                  \
             int64_t r = 0;                                                                                        \
             for (; r + PK_MM_R <= nrows; r += PK_MM_R) {                                                          \
-                /* the first column chunk streams the weights in; later chunks find them in cache */              \
-                if (c0 == 0 && r + ahead + PK_MM_R <= nrows)                                                      \
-                    prefetch_rows_span(w + (size_t)(r + ahead) * rs, rs, PK_MM_R, used);                          \
                 int64_t c = c0;                                                                                   \
                 for (; c + PK_MM_CT(T) <= c1; c += PK_MM_CT(T))                                                           \
                     tile_any(T, PK_MM_R, PK_MM_CT(T), n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,              \
-                             Y + (size_t)c * ys + r, ys);                                                         \
+                             Y + (size_t)c * ys + r, ys, pf);                                                         \
                 if (PK_MM_CT(T) > 2 && c + 2 <= c1) {                                                             \
-                    tile_any(T, PK_MM_R, 2, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
+                    tile_any(T, PK_MM_R, 2, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, pf); \
                     c += 2;                                                                                       \
                 }                                                                                                 \
                 for (; c < c1; c++)                                                                               \
-                    tile_any(T, PK_MM_R, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
+                    tile_any(T, PK_MM_R, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, pf); \
             }                                                                                                     \
             if (r < nrows) {                                                                                      \
                 const int rr = (int)(nrows - r);                                                                  \
                 int64_t c = c0;                                                                                   \
                 for (; c + PK_MM_CT(T) <= c1; c += PK_MM_CT(T))                                                           \
                     tile_any(T, rr, PK_MM_CT(T), n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,                   \
-                             Y + (size_t)c * ys + r, ys);                                                         \
+                             Y + (size_t)c * ys + r, ys, pf);                                                         \
                 if (PK_MM_CT(T) > 2 && c + 2 <= c1) {                                                             \
-                    tile_any(T, rr, 2, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
+                    tile_any(T, rr, 2, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, pf); \
                     c += 2;                                                                                       \
                 }                                                                                                 \
                 for (; c < c1; c++)                                                                               \
-                    tile_any(T, rr, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
+                    tile_any(T, rr, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, pf); \
             }                                                                                                     \
         }                                                                                                         \
     }
