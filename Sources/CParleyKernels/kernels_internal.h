@@ -6,6 +6,19 @@
 #include <stdint.h>
 #include <string.h>
 
+// Float expressions are evaluated exactly as written in every kernel file (after the includes): no FMA contraction
+// of a*b+c, no reassociation. The canonical dot-product order (parley_kernels.h) depends on it.
+#if defined(__FAST_MATH__) || defined(__ASSOCIATIVE_MATH__)
+#error "CParleyKernels must not be compiled with fast-math: results must be bit-reproducible"
+#endif
+#if defined(__clang__)
+#define PK_FP_STRICT _Pragma("STDC FP_CONTRACT OFF") _Pragma("clang fp contract(off)") _Pragma("clang fp reassociate(off)")
+#elif defined(__GNUC__)
+#define PK_FP_STRICT _Pragma("STDC FP_CONTRACT OFF")
+#else
+#define PK_FP_STRICT
+#endif
+
 // ---- Block layouts (ggml / GGUF). All fields little-endian, structs packed to the byte. ----
 #define PK_QK 32
 #define PK_QKK 256

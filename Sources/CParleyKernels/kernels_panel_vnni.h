@@ -7,7 +7,9 @@
 // reductions, and the register tile is 16 rows x PG_C columns with every result row-contiguous in Y.
 //
 // Exactness: every block's integer sum is the reference's (offsets are subtracted in int32: Σ(q+off)x - off·Σx;
-// K-quant sub-block scales multiply in int32), only the float combination of blocks is reordered / fused.
+// K-quant sub-block scales multiply in int32), and the float combination is the canonical one of parley_kernels.h
+// (lane r = row r: acc = fma((float)isum, dw*dx, acc) block after block, a K chunk resuming from the Y of the last),
+// so every (row, column) is bit-identical to pk_matvec and the register tiles.
 //
 // Loop order: K chunk (≤ PG_KB32 32-blocks / PG_KBK super-blocks, so a panel is 20-45 KiB) > column chunk (PG_CC
 // columns for 32-blocks, whose per-block activation terms are computed once per chunk; PG_CCK for K-quants, which
@@ -130,8 +132,9 @@ INL void pg_meta32(const int T, const uint8_t *X, size_t xs, int cc, int nbk, pg
 INL void pg_tile32(const int T, const int C, const pg_panel32 *P, int nbk, const uint8_t *X, size_t xs,
                    const float (*mdx)[PG_KB32], const pg_aux (*maux)[PG_KB32], float *Y, size_t ys, __mmask16 rm,
                    int accumulate) {
+    // the canonical order is one sequential chain per (row, column): a later K chunk continues from Y
     __m512 acc[PG_C];
-    for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
+    for (int c = 0; c < C; c++) acc[c] = accumulate ? _mm512_maskz_loadu_ps(rm, Y + (size_t)c * ys) : _mm512_setzero_ps();
     for (int b = 0; b < nbk; b++) {
         __m512i ai[PG_C];
         for (int c = 0; c < C; c++) ai[c] = HAS_MIN(T) ? _mm512_setzero_si512() : _mm512_set1_epi32(maux[c][b].corr);
@@ -149,12 +152,7 @@ INL void pg_tile32(const int T, const int C, const pg_panel32 *P, int nbk, const
             for (int c = 0; c < C; c++) acc[c] = _mm512_fmadd_ps(mw, _mm512_set1_ps(maux[c][b].sx), acc[c]);
         }
     }
-    for (int c = 0; c < C; c++) {
-        float *y = Y + (size_t)c * ys;
-        __m512 v = acc[c];
-        if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(rm, y));
-        _mm512_mask_storeu_ps(y, rm, v);
-    }
+    for (int c = 0; c < C; c++) _mm512_mask_storeu_ps(Y + (size_t)c * ys, rm, acc[c]);
 }
 
 // ---- packing (K-quants)
@@ -230,8 +228,9 @@ INL void pg_packK(const int T, const uint8_t *W, __m512i vidx, __mmask16 rm, int
 
 INL void pg_tileK(const int T, const int C, const pg_panelK *P, int nbk, const uint8_t *X, size_t xs, float *Y,
                   size_t ys, __mmask16 rm, int accumulate) {
+    // the canonical order is one sequential chain per (row, column): a later K chunk continues from Y
     __m512 acc[PG_C];
-    for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
+    for (int c = 0; c < C; c++) acc[c] = accumulate ? _mm512_maskz_loadu_ps(rm, Y + (size_t)c * ys) : _mm512_setzero_ps();
     for (int b = 0; b < nbk; b++) {
         const pk_block_q8_K *xb[PG_C];
         for (int c = 0; c < C; c++) xb[c] = (const pk_block_q8_K *)(X + (size_t)c * xs) + b;
@@ -270,12 +269,7 @@ INL void pg_tileK(const int T, const int C, const pg_panelK *P, int nbk, const u
             }
         }
     }
-    for (int c = 0; c < C; c++) {
-        float *y = Y + (size_t)c * ys;
-        __m512 v = acc[c];
-        if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(rm, y));
-        _mm512_mask_storeu_ps(y, rm, v);
-    }
+    for (int c = 0; c < C; c++) _mm512_mask_storeu_ps(Y + (size_t)c * ys, rm, acc[c]);
 }
 
 // ---- driver

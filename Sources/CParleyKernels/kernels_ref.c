@@ -2,6 +2,10 @@
 #include "kernels_internal.h"
 #include <math.h>
 
+// The quantized dot products below define the canonical float combination of parley_kernels.h: explicit fmaf and
+// separately rounded products, never contracted or reassociated by the compiler.
+PK_FP_STRICT
+
 // ---------------------------------------------------------------- dequantization
 
 static void deq_q4_0(const pk_block_q4_0 *x, float *y, int64_t nb) {
@@ -248,7 +252,7 @@ static float dot_q4_0_ref(int64_t n, const void *w, const void *a) {
             s += ((x[i].qs[j] & 0x0F) - 8) * y[i].qs[j];
             s += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
         }
-        sum += pk_h2f(x[i].d) * pk_h2f(y[i].d) * (float)s;
+        sum = fmaf((float)s, pk_h2f(x[i].d) * pk_h2f(y[i].d), sum);
     }
     return sum;
 }
@@ -263,7 +267,8 @@ static float dot_q4_1_ref(int64_t n, const void *w, const void *a) {
             s += (x[i].qs[j] & 0x0F) * y[i].qs[j];
             s += (x[i].qs[j] >> 4) * y[i].qs[j + 16];
         }
-        sum += pk_h2f(x[i].d) * pk_h2f(y[i].d) * (float)s + pk_h2f(x[i].m) * pk_h2f(y[i].s);
+        sum = fmaf((float)s, pk_h2f(x[i].d) * pk_h2f(y[i].d), sum);
+        sum = fmaf(pk_h2f(x[i].m), pk_h2f(y[i].s), sum);
     }
     return sum;
 }
@@ -280,7 +285,7 @@ static float dot_q5_0_ref(int64_t n, const void *w, const void *a) {
             const int v1 = (int)((x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
             s += v0 * y[i].qs[j] + v1 * y[i].qs[j + 16];
         }
-        sum += pk_h2f(x[i].d) * pk_h2f(y[i].d) * (float)s;
+        sum = fmaf((float)s, pk_h2f(x[i].d) * pk_h2f(y[i].d), sum);
     }
     return sum;
 }
@@ -297,7 +302,8 @@ static float dot_q5_1_ref(int64_t n, const void *w, const void *a) {
             const int v1 = (int)((x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
             s += v0 * y[i].qs[j] + v1 * y[i].qs[j + 16];
         }
-        sum += pk_h2f(x[i].d) * pk_h2f(y[i].d) * (float)s + pk_h2f(x[i].m) * pk_h2f(y[i].s);
+        sum = fmaf((float)s, pk_h2f(x[i].d) * pk_h2f(y[i].d), sum);
+        sum = fmaf(pk_h2f(x[i].m), pk_h2f(y[i].s), sum);
     }
     return sum;
 }
@@ -309,7 +315,7 @@ static float dot_q8_0_ref(int64_t n, const void *w, const void *a) {
     for (int64_t i = 0; i < n / 32; i++) {
         int s = 0;
         for (int j = 0; j < 32; j++) s += x[i].qs[j] * y[i].qs[j];
-        sum += pk_h2f(x[i].d) * pk_h2f(y[i].d) * (float)s;
+        sum = fmaf((float)s, pk_h2f(x[i].d) * pk_h2f(y[i].d), sum);
     }
     return sum;
 }
@@ -333,7 +339,8 @@ static float dot_q4_K_ref(int64_t n, const void *w, const void *a) {
             sumi += sc[2 * c] * s1 + sc[2 * c + 1] * s2;
         }
         for (int j = 0; j < 8; j++) summ += mn[j] * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
-        sum += pk_h2f(x[i].d) * y[i].d * (float)sumi - pk_h2f(x[i].dmin) * y[i].d * (float)summ;
+        sum = fmaf((float)sumi, pk_h2f(x[i].d) * y[i].d, sum);
+        sum = fmaf(-(float)summ, pk_h2f(x[i].dmin) * y[i].d, sum);
     }
     return sum;
 }
@@ -359,7 +366,8 @@ static float dot_q5_K_ref(int64_t n, const void *w, const void *a) {
             sumi += sc[2 * c] * s1 + sc[2 * c + 1] * s2;
         }
         for (int j = 0; j < 8; j++) summ += mn[j] * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
-        sum += pk_h2f(x[i].d) * y[i].d * (float)sumi - pk_h2f(x[i].dmin) * y[i].d * (float)summ;
+        sum = fmaf((float)sumi, pk_h2f(x[i].d) * y[i].d, sum);
+        sum = fmaf(-(float)summ, pk_h2f(x[i].dmin) * y[i].d, sum);
     }
     return sum;
 }
@@ -392,7 +400,7 @@ static float dot_q6_K_ref(int64_t n, const void *w, const void *a) {
             sc += 8;
             a8 += 128;
         }
-        sum += pk_h2f(x[i].d) * y[i].d * (float)sumi;
+        sum = fmaf((float)sumi, pk_h2f(x[i].d) * y[i].d, sum);
     }
     return sum;
 }

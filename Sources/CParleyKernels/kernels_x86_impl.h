@@ -4,11 +4,22 @@
 //   PK_VNNI        1 to use VNNI instructions
 //   PK_SFX(name)   name mangling for this ISA
 //   PK_MM_R/PK_MM_C   matmul register tile (rows x columns), PK_MV_R rows per matvec step
-// Every result must equal kernels_ref.c exactly in the integer parts; only float summation order differs.
+// Every quantized result equals kernels_ref.c bit for bit: exact integer block sums, then the canonical float order of
+// parley_kernels.h (vectorised across rows, lane r = row r).
 #include <immintrin.h>
+
+PK_FP_STRICT
 
 // Register tiles are at most PK_TMAX x PK_TMAX (fixed-size arrays, so no VLAs; SROA keeps them in registers).
 #define PK_TMAX 8
+// Row tiles: at most 4 rows (one xmm of rows) with AVX2, 16 (one zmm) with AVX-512.
+#define PK_TILE_ROWS (PK_VNNI ? 16 : 4)
+_Static_assert(PK_MV_R >= 1 && PK_MV_R <= PK_TILE_ROWS && PK_MM_R >= 1 && PK_MM_R <= PK_TILE_ROWS, "row tile");
+// Columns per matmul register tile, per weight type.
+#ifndef PK_MM_CT
+#define PK_MM_CT(T) PK_MM_C
+#endif
+_Static_assert(PK_MM_C >= 1 && PK_MM_C <= PK_TMAX, "column tile");
 
 #define TGT __attribute__((target(PK_TARGET_STR)))
 #define INL static inline __attribute__((always_inline)) TGT
@@ -107,16 +118,52 @@ INL __m256i expand_w(const int T, const uint8_t *b) {
     }
 }
 
-// R weight rows x C activation columns over nb blocks; Y[c * ys + r] = dot(row r, column c).
+// ---------------------------------------------------------------- canonical float combination, rows in lanes
+//
+// Every path follows the order documented in parley_kernels.h: per (row, column), acc = +0, then for every block in
+// order acc = fma((float)isum, dw*dx, acc) (plus the block's min term as a second fma). The register tiles below
+// compute each block's exact int32 sum per row, reduce the int lanes of up to 4 rows at once with a transposing
+// reduction (lane r = row r; integer adds, so the reduction order is irrelevant), and then apply the float steps
+// with lane r = row r: the same operations, in the same order, as the scalar reference and the panel GEMM.
+
+// Lane r of the result = Σ of the int32 lanes of row r's vector (exact).
+INL __m128i hsum4_epi32_256(__m256i a, __m256i b, __m256i c, __m256i d) {
+    const __m256i ab = _mm256_hadd_epi32(a, b);  // [a01 a23 b01 b23 | a45 a67 b45 b67]
+    const __m256i cd = _mm256_hadd_epi32(c, d);
+    const __m256i abcd = _mm256_hadd_epi32(ab, cd);  // [a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7]
+    return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+INL __m128i hsum4_epi32_128(__m128i a, __m128i b, __m128i c, __m128i d) {
+    return _mm_hadd_epi32(_mm_hadd_epi32(a, b), _mm_hadd_epi32(c, d));
+}
+
+// Writes lanes 0..R-1 of acc (row r's result) to y[r].
+INL void store_rows(const int R, __m128 acc, float *y) {
+    if (R == 4) {
+        _mm_storeu_ps(y, acc);
+        return;
+    }
+    float t[4];
+    _mm_storeu_ps(t, acc);
+    for (int r = 0; r < R; r++) y[r] = t[r];
+}
+
+// Software prefetch of the weight stream (matvec and the first column chunk of a matmul): the tiles pull the bytes
+// they are about to read `pf` bytes further on (a whole number of row tiles ahead, so other rows than their own),
+// spread over the computation rather than in bursts, which the miss queues would drop. pf = 0: no prefetch.
+// Prefetches never fault; the address is formed as an integer since it may lie past the matrix.
+INL void prefetch_span(const uint8_t *p, size_t pf, int bytes) {
+    if (pf == 0) return;
+    for (int off = 0; off < bytes; off += 64) _mm_prefetch((const char *)((uintptr_t)p + pf + (size_t)off), _MM_HINT_T1);
+}
+
+#if !PK_VNNI
+// R (<= 4) weight rows x C activation columns over nb blocks; Y[c * ys + r] = dot(row r, column c).
 INL void tile32(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
-                size_t xs, float *Y, size_t ys) {
-    __m256 acc[PK_TMAX][PK_TMAX];
-    float macc[PK_TMAX][PK_TMAX];
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) {
-            acc[r][c] = _mm256_setzero_ps();
-            macc[r][c] = 0.0f;
-        }
+                size_t xs, float *Y, size_t ys, size_t pf) {
+    __m128 acc[PK_TMAX];
+    for (int c = 0; c < C; c++) acc[c] = _mm_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
         __m256i xv[PK_TMAX], corr[PK_TMAX];
         float dx[PK_TMAX], sx[PK_TMAX];
@@ -132,117 +179,71 @@ INL void tile32(const int T, const int R, const int C, int64_t nb, const uint8_t
                 corr[c] = _mm256_setzero_si256();
             }
         }
-        for (int r = 0; r < R; r++) {
+        __m256i p[4][PK_TMAX];
+        uint16_t dh[8] = {0};
+        for (int r = 0; r < 4; r++) {
+            if (r >= R) {
+                for (int c = 0; c < C; c++) p[r][c] = _mm256_setzero_si256();
+                continue;
+            }
             const uint8_t *wb = W + (size_t)r * rs + (size_t)i * WB(T);
+            if ((i & 1) == 0) prefetch_span(wb, pf, 1);
             const __m256i wq = expand_w(T, wb);
-            const float dw = h2f(wb);
-            const float mw = HAS_MIN(T) ? h2f(wb + 2) : 0.0f;
-#if !PK_VNNI
+            memcpy(&dh[r], wb, 2);
+            if (HAS_MIN(T)) memcpy(&dh[4 + r], wb + 2, 2);
             const __m256i wabs = (T == PK_Q8_0) ? _mm256_sign_epi8(wq, wq) : wq;
-#endif
             for (int c = 0; c < C; c++) {
-                __m256i p;
-#if !PK_VNNI
-                if (T == PK_Q8_0) p = mulsum_u8s8(_mm256_setzero_si256(), wabs, _mm256_sign_epi8(xv[c], wq));
-                else
-#endif
-                    p = mulsum_u8s8(corr[c], wq, xv[c]);
-                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * dx[c]), acc[r][c]);
-                if (HAS_MIN(T)) macc[r][c] += mw * sx[c];
+                if (T == PK_Q8_0) p[r][c] = mulsum_u8s8(_mm256_setzero_si256(), wabs, _mm256_sign_epi8(xv[c], wq));
+                else p[r][c] = mulsum_u8s8(corr[c], wq, xv[c]);
             }
         }
-    }
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) Y[(size_t)c * ys + (size_t)r] = hsum_ps(acc[r][c]) + macc[r][c];
-}
-
-#if PK_VNNI
-// ---------------------------------------------------------------- 32-element blocks, two per zmm (AVX-512 only)
-// A zmm holds blocks i and i+1 in element order: 128-bit lanes [b0 e0-15 | b0 e16-31 | b1 e0-15 | b1 e16-31], so the
-// int32 lanes 0-7 of a dpbusd belong to block i and lanes 8-15 to block i+1. `two` = 0 loads only block i (odd tail).
-#define QSO(T) ((T) == PK_Q4_0 ? 2 : (T) == PK_Q4_1 ? 4 : (T) == PK_Q5_0 ? 6 : 8)
-
-INL __m512i pair_w(const int T, const uint8_t *b, const int two) {
-    if (T == PK_Q8_0) {
-        const __m256i lo = loadu256(b + 2);
-        const __m512i z = two ? _mm512_inserti64x4(_mm512_castsi256_si512(lo), loadu256(b + WB(T) + 2), 1)
-                              : _mm512_zextsi256_si512(lo);
-        return _mm512_xor_si512(z, _mm512_set1_epi8((char)0x80));  // w + 128 as unsigned
-    }
-    const __m128i q0 = loadu128(b + QSO(T));
-    const __m256i t = two ? _mm256_inserti128_si256(_mm256_castsi128_si256(q0), loadu128(b + WB(T) + QSO(T)), 1)
-                          : _mm256_zextsi128_si256(q0);
-    __m512i u = _mm512_inserti64x4(_mm512_castsi256_si512(t), _mm256_srli_epi16(t, 4), 1);  // [q0 q1 q0>>4 q1>>4]
-    u = _mm512_shuffle_i64x2(u, u, _MM_SHUFFLE(3, 1, 2, 0));                                // [q0 q0>>4 q1 q1>>4]
-    u = _mm512_and_si512(u, _mm512_set1_epi8(0x0F));
-    if (T == PK_Q5_0 || T == PK_Q5_1) {
-        uint32_t h0, h1 = 0;
-        memcpy(&h0, b + QSO(T) - 4, 4);
-        if (two) memcpy(&h1, b + WB(T) + QSO(T) - 4, 4);
-        const __mmask64 m = (__mmask64)h0 | ((__mmask64)h1 << 32);
-        u = _mm512_or_si512(u, _mm512_maskz_mov_epi8(m, _mm512_set1_epi8(0x10)));
-    }
-    return u;
-}
-
-// The first two f16 of blocks i and i+1 (d and m, or d and s), as floats [d0, m0, d1, m1].
-INL __m128 pair_scales(const uint8_t *b, const int stride, const int two) {
-    uint32_t a, c = 0;
-    memcpy(&a, b, 4);
-    if (two) memcpy(&c, b + stride, 4);
-    return _mm_cvtph_ps(_mm_setr_epi32((int)a, (int)c, 0, 0));
-}
-
-INL void tile32_zmm_step(const int T, const int R, const int C, int64_t i, const int two, const uint8_t *W, size_t rs,
-                         const uint8_t *X, size_t xs, __m512 acc[PK_TMAX][PK_TMAX]) {
-    const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
-    const __m512i idx_m = _mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3);
-    __m512i xv[PK_TMAX], corr[PK_TMAX];
-    __m512 dx[PK_TMAX], sx8[PK_TMAX];
-    for (int c = 0; c < C; c++) {
-        const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T);
-        const __m256i lo = loadu256(xb + XOFF(T));
-        xv[c] = two ? _mm512_inserti64x4(_mm512_castsi256_si512(lo), loadu256(xb + XB(T) + XOFF(T)), 1)
-                    : _mm512_zextsi256_si512(lo);
-        const __m512 ds = _mm512_castps128_ps512(pair_scales(xb, XB(T), two));
-        dx[c] = _mm512_permutexvar_ps(idx_d, ds);
-        // the min term m*s is spread over the 8 lanes of its block: each lane adds m*s/8 (exact scaling)
-        sx8[c] = HAS_MIN(T) ? _mm512_mul_ps(_mm512_permutexvar_ps(idx_m, ds), _mm512_set1_ps(0.125f)) : _mm512_setzero_ps();
-        if (QOFF(T) != 0) {
-            const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)QOFF(T)), xv[c]);
-            corr[c] = _mm512_sub_epi32(_mm512_setzero_si512(), s);
-        } else {
-            corr[c] = _mm512_setzero_si512();
-        }
-    }
-    for (int r = 0; r < R; r++) {
-        const uint8_t *wb = W + (size_t)r * rs + (size_t)i * WB(T);
-        const __m512i wq = pair_w(T, wb, two);
-        const __m512 dm = _mm512_castps128_ps512(pair_scales(wb, WB(T), two));
-        const __m512 dw = _mm512_permutexvar_ps(idx_d, dm);
-        const __m512 mw = HAS_MIN(T) ? _mm512_permutexvar_ps(idx_m, dm) : _mm512_setzero_ps();
+        const __m256 dm = _mm256_cvtph_ps(loadu128(dh));  // [dw rows 0-3 | mw rows 0-3]
+        const __m128 dw = _mm256_castps256_ps128(dm), mw = _mm256_extractf128_ps(dm, 1);
         for (int c = 0; c < C; c++) {
-            const __m512i p = _mm512_dpbusd_epi32(corr[c], wq, xv[c]);
-            acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, dx[c]), acc[r][c]);
-            if (HAS_MIN(T)) acc[r][c] = _mm512_fmadd_ps(mw, sx8[c], acc[r][c]);
+            const __m128i s = hsum4_epi32_256(p[0][c], p[1][c], p[2][c], p[3][c]);
+            acc[c] = _mm_fmadd_ps(_mm_cvtepi32_ps(s), _mm_mul_ps(dw, _mm_set1_ps(dx[c])), acc[c]);
+            if (HAS_MIN(T)) acc[c] = _mm_fmadd_ps(mw, _mm_set1_ps(sx[c]), acc[c]);
         }
     }
+    for (int c = 0; c < C; c++) store_rows(R, acc[c], Y + (size_t)c * ys);
+}
+#else
+// ---------------------------------------------------------------- 32-element blocks, four per zmm (AVX-512 only)
+#define QSO(T) ((T) == PK_Q4_0 ? 2 : (T) == PK_Q4_1 ? 4 : (T) == PK_Q5_0 ? 6 : (T) == PK_Q5_1 ? 8 : 2)
+
+INL __m128i load128_if(const uint8_t *p, const int ok) { return ok ? loadu128(p) : _mm_setzero_si128(); }
+INL __m256i load256_if(const uint8_t *p, const int ok) { return ok ? loadu256(p) : _mm256_setzero_si256(); }
+
+// Q8_0 (weights and activations alike): *lo = [block 0 | block 1], *hi = [block 2 | block 3], 32 bytes each, so
+// int32 lanes 8j..8j+7 of a dpbusd belong to one block (fewer, wider loads than the nibble types' layout).
+INL void quad_q8(const uint8_t *b, const int S, const int nk, __m512i *lo, __m512i *hi) {
+    *lo = _mm512_inserti64x4(_mm512_castsi256_si512(loadu256(b)), load256_if(b + S, nk > 1), 1);
+    *hi = _mm512_inserti64x4(_mm512_castsi256_si512(load256_if(b + 2 * S, nk > 2)), load256_if(b + 3 * S, nk > 3), 1);
 }
 
-// Four consecutive blocks of a nibble type, one block per 128-bit lane: *lo holds elements 0-15 of blocks i..i+3 and
-// *hi elements 16-31, so int32 lanes 4k..4k+3 of a dpbusd belong to block i+k.
-INL void quad_w(const int T, const uint8_t *b, __m512i *lo, __m512i *hi) {
+// nk (1..4) consecutive blocks, one block per 128-bit lane: *lo holds elements 0-15 of blocks i..i+3 and *hi
+// elements 16-31 (unsigned quants), so int32 lanes 4k..4k+3 of a dpbusd belong to block i+k. Q8_0: the quad_q8
+// layout, biased by 128 to unsigned. Blocks from nk on are not read.
+INL void quad_w(const int T, const uint8_t *b, const int nk, __m512i *lo, __m512i *hi) {
     const int S = WB(T), O = QSO(T);
+    if (T == PK_Q8_0) {
+        __m512i l, h;
+        quad_q8(b + O, S, nk, &l, &h);
+        *lo = _mm512_xor_si512(l, _mm512_set1_epi8((char)0x80));
+        *hi = _mm512_xor_si512(h, _mm512_set1_epi8((char)0x80));
+        return;
+    }
     __m512i q = _mm512_castsi128_si512(loadu128(b + O));
-    q = _mm512_inserti32x4(q, loadu128(b + S + O), 1);
-    q = _mm512_inserti32x4(q, loadu128(b + 2 * S + O), 2);
-    q = _mm512_inserti32x4(q, loadu128(b + 3 * S + O), 3);
+    q = _mm512_inserti32x4(q, load128_if(b + S + O, nk > 1), 1);
+    q = _mm512_inserti32x4(q, load128_if(b + 2 * S + O, nk > 2), 2);
+    q = _mm512_inserti32x4(q, load128_if(b + 3 * S + O, nk > 3), 3);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     __m512i l = _mm512_and_si512(q, m4);
     __m512i h = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
     if (T == PK_Q5_0 || T == PK_Q5_1) {
         uint64_t ml = 0, mh = 0;
         for (int k = 0; k < 4; k++) {
+            if (k >= nk) break;
             uint16_t a, c;
             memcpy(&a, b + k * S + O - 4, 2);  // qh bits 0-15: elements 0-15
             memcpy(&c, b + k * S + O - 2, 2);  // qh bits 16-31: elements 16-31
@@ -257,39 +258,65 @@ INL void quad_w(const int T, const uint8_t *b, __m512i *lo, __m512i *hi) {
     *hi = h;
 }
 
-// The first two f16 of four consecutive blocks as floats [d0, m0, d1, m1, d2, m2, d3, m3].
-INL __m256 quad_scales(const uint8_t *b, const int S) {
-    uint32_t a0, a1, a2, a3;
-    memcpy(&a0, b, 4);
-    memcpy(&a1, b + S, 4);
-    memcpy(&a2, b + 2 * S, 4);
-    memcpy(&a3, b + 3 * S, 4);
-    return _mm256_cvtph_ps(_mm_setr_epi32((int)a0, (int)a1, (int)a2, (int)a3));
+// The first dword (f16 d, f16 m or s) of nk consecutive blocks, blocks from nk on 0.
+INL __m128i quad_dm(const uint8_t *b, const int S, const int nk) {
+    uint32_t a[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 4; k++)
+        if (k < nk) memcpy(&a[k], b + k * S, 4);
+    return _mm_setr_epi32((int)a[0], (int)a[1], (int)a[2], (int)a[3]);
 }
 
-INL void tile32_quad_step(const int T, const int R, const int C, int64_t i, const uint8_t *W, size_t rs,
-                          const uint8_t *X, size_t xs, __m512 acc[PK_TMAX][PK_TMAX]) {
-    const __m512i idx_d = _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6);
-    const __m512i idx_m = _mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7);
-    __m512i xl[PK_TMAX], xh[PK_TMAX], corr[PK_TMAX];
-    __m512 dx[PK_TMAX], sx4[PK_TMAX];
+// Lane 4k + r of the result = Σ of int32 lanes 4k..4k+3 of p_r (row r's partial sums of block k), exact.
+INL __m512i quad_reduce(__m512i p0, __m512i p1, __m512i p2, __m512i p3) {
+    const __m512i t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(p0, p1), _mm512_unpackhi_epi32(p0, p1));
+    const __m512i t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(p2, p3), _mm512_unpackhi_epi32(p2, p3));
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+}
+
+// 4x4 transpose of 128-bit chunks: out[k] chunk g = a[g] chunk k.
+INL void transpose_chunks(__m512i a0, __m512i a1, __m512i a2, __m512i a3, __m512i out[4]) {
+    const __m512i A = _mm512_shuffle_i32x4(a0, a1, _MM_SHUFFLE(1, 0, 1, 0));  // [a0c0 a0c1 a1c0 a1c1]
+    const __m512i B = _mm512_shuffle_i32x4(a2, a3, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i C = _mm512_shuffle_i32x4(a0, a1, _MM_SHUFFLE(3, 2, 3, 2));  // [a0c2 a0c3 a1c2 a1c3]
+    const __m512i D = _mm512_shuffle_i32x4(a2, a3, _MM_SHUFFLE(3, 2, 3, 2));
+    out[0] = _mm512_shuffle_i32x4(A, B, _MM_SHUFFLE(2, 0, 2, 0));
+    out[1] = _mm512_shuffle_i32x4(A, B, _MM_SHUFFLE(3, 1, 3, 1));
+    out[2] = _mm512_shuffle_i32x4(C, D, _MM_SHUFFLE(2, 0, 2, 0));
+    out[3] = _mm512_shuffle_i32x4(C, D, _MM_SHUFFLE(3, 1, 3, 1));
+}
+
+// nk (1..4) blocks from block i for R (<= 16) rows x C columns; acc[c] lane r = row r.
+INL void tile32_z16_step(const int T, const int R, const int C, int64_t i, const int nk, const uint8_t *W, size_t rs,
+                         const uint8_t *X, size_t xs, __m512 acc[PK_TMAX], size_t pf) {
+    const __m512i idx_t = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    __m512i xl[PK_TMAX], xh[PK_TMAX], corr[PK_TMAX], corrh[PK_TMAX];
+    float dx[PK_TMAX][4], sx[PK_TMAX][4];
     for (int c = 0; c < C; c++) {
         const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T) + XOFF(T);
-        __m512i l = _mm512_castsi128_si512(loadu128(xb));
-        __m512i h = _mm512_castsi128_si512(loadu128(xb + 16));
-        l = _mm512_inserti32x4(l, loadu128(xb + XB(T)), 1);
-        h = _mm512_inserti32x4(h, loadu128(xb + XB(T) + 16), 1);
-        l = _mm512_inserti32x4(l, loadu128(xb + 2 * XB(T)), 2);
-        h = _mm512_inserti32x4(h, loadu128(xb + 2 * XB(T) + 16), 2);
-        l = _mm512_inserti32x4(l, loadu128(xb + 3 * XB(T)), 3);
-        h = _mm512_inserti32x4(h, loadu128(xb + 3 * XB(T) + 16), 3);
+        __m512i l, h;
+        if (T == PK_Q8_0) {
+            quad_q8(xb, XB(T), nk, &l, &h);
+        } else {
+            l = _mm512_castsi128_si512(loadu128(xb));
+            h = _mm512_castsi128_si512(loadu128(xb + 16));
+            l = _mm512_inserti32x4(l, load128_if(xb + XB(T), nk > 1), 1);
+            h = _mm512_inserti32x4(h, load128_if(xb + XB(T) + 16, nk > 1), 1);
+            l = _mm512_inserti32x4(l, load128_if(xb + 2 * XB(T), nk > 2), 2);
+            h = _mm512_inserti32x4(h, load128_if(xb + 2 * XB(T) + 16, nk > 2), 2);
+            l = _mm512_inserti32x4(l, load128_if(xb + 3 * XB(T), nk > 3), 3);
+            h = _mm512_inserti32x4(h, load128_if(xb + 3 * XB(T) + 16, nk > 3), 3);
+        }
         xl[c] = l;
         xh[c] = h;
-        const __m512 ds = _mm512_castps256_ps512(quad_scales(xb - XOFF(T), XB(T)));
-        dx[c] = _mm512_permutexvar_ps(idx_d, ds);
-        // m*s spread over the 4 lanes of its block: each lane adds m*s/4 (exact scaling)
-        sx4[c] = HAS_MIN(T) ? _mm512_mul_ps(_mm512_permutexvar_ps(idx_m, ds), _mm512_set1_ps(0.25f)) : _mm512_setzero_ps();
-        if (QOFF(T) != 0) {
+        for (int k = 0; k < 4; k++) {
+            dx[c][k] = k < nk ? h2f(xb - XOFF(T) + k * XB(T)) : 0.0f;
+            sx[c][k] = (HAS_MIN(T) && k < nk) ? h2f(xb - XOFF(T) + k * XB(T) + 2) : 0.0f;
+        }
+        if (T == PK_Q8_0) {  // the blocks of lo and hi are summed separately (folded after the reduction)
+            const __m512i off = _mm512_set1_epi8((char)QOFF(T));
+            corr[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, l));
+            corrh[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, h));
+        } else if (QOFF(T) != 0) {
             const __m512i off = _mm512_set1_epi8((char)QOFF(T));
             const __m512i sum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), off, l), off, h);
             corr[c] = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
@@ -297,33 +324,88 @@ INL void tile32_quad_step(const int T, const int R, const int C, int64_t i, cons
             corr[c] = _mm512_setzero_si512();
         }
     }
-    for (int r = 0; r < R; r++) {
-        const uint8_t *wb = W + (size_t)r * rs + (size_t)i * WB(T);
-        __m512i wl, wh;
-        quad_w(T, wb, &wl, &wh);
-        const __m512 dm = _mm512_castps256_ps512(quad_scales(wb, WB(T)));
-        const __m512 dw = _mm512_permutexvar_ps(idx_d, dm);
-        const __m512 mw = HAS_MIN(T) ? _mm512_permutexvar_ps(idx_m, dm) : _mm512_setzero_ps();
-        for (int c = 0; c < C; c++) {
-            const __m512i p = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr[c], wl, xl[c]), wh, xh[c]);
-            acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw, dx[c]), acc[r][c]);
-            if (HAS_MIN(T)) acc[r][c] = _mm512_fmadd_ps(mw, sx4[c], acc[r][c]);
+    __m512i S[4][PK_TMAX], DM[4];
+    for (int g = 0; g < 4; g++) {
+        if (4 * g >= R) {
+            for (int c = 0; c < C; c++) S[g][c] = _mm512_setzero_si512();
+            DM[g] = _mm512_setzero_si512();
+            continue;
         }
+        __m512i p[4][PK_TMAX], ph[4][PK_TMAX];
+        __m128i dmr[4];
+        for (int r = 0; r < 4; r++) {
+            if (4 * g + r >= R) {
+                for (int c = 0; c < C; c++) p[r][c] = ph[r][c] = _mm512_setzero_si512();
+                dmr[r] = _mm_setzero_si128();
+                continue;
+            }
+            const uint8_t *wb = W + (size_t)(4 * g + r) * rs + (size_t)i * WB(T);
+            prefetch_span(wb, pf, nk * WB(T));
+            __m512i wl, wh;
+            quad_w(T, wb, nk, &wl, &wh);
+            dmr[r] = quad_dm(wb, WB(T), nk);
+            for (int c = 0; c < C; c++) {
+                if (T == PK_Q8_0) {
+                    p[r][c] = _mm512_dpbusd_epi32(corr[c], wl, xl[c]);
+                    ph[r][c] = _mm512_dpbusd_epi32(corrh[c], wh, xh[c]);
+                } else {
+                    p[r][c] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr[c], wl, xl[c]), wh, xh[c]);
+                }
+            }
+        }
+        for (int c = 0; c < C; c++) {
+            if (T == PK_Q8_0) {
+                // chunks 2k, 2k+1 of lo (k < 2) / hi (k >= 2) are the halves of block k
+                const __m512i a = quad_reduce(p[0][c], p[1][c], p[2][c], p[3][c]);
+                const __m512i b = quad_reduce(ph[0][c], ph[1][c], ph[2][c], ph[3][c]);
+                S[g][c] = _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                                           _mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+            } else {
+                S[g][c] = quad_reduce(p[0][c], p[1][c], p[2][c], p[3][c]);  // lane 4k + r
+            }
+        }
+        __m512i dm = _mm512_castsi128_si512(dmr[0]);  // [row r: blocks 0-3] -> lane 4k + r
+        dm = _mm512_inserti32x4(dm, dmr[1], 1);
+        dm = _mm512_inserti32x4(dm, dmr[2], 2);
+        dm = _mm512_inserti32x4(dm, dmr[3], 3);
+        DM[g] = _mm512_permutexvar_epi32(idx_t, dm);
+    }
+    // chunk k of group g -> lane 4g + r of block k's vector: lane = row
+    __m512i dmk[4];
+    transpose_chunks(DM[0], DM[1], DM[2], DM[3], dmk);
+    __m512 dw[4], mw[4];
+    for (int k = 0; k < 4; k++) {
+        dw[k] = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dmk[k]));
+        mw[k] = HAS_MIN(T) ? _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dmk[k], 16))) : _mm512_setzero_ps();
+    }
+    for (int c = 0; c < C; c++) {
+        __m512i sk[4];
+        transpose_chunks(S[0][c], S[1][c], S[2][c], S[3][c], sk);
+        __m512 a = acc[c];
+        for (int k = 0; k < 4; k++) {
+            if (k >= nk) break;
+            a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sk[k]), _mm512_mul_ps(dw[k], _mm512_set1_ps(dx[c][k])), a);
+            if (HAS_MIN(T)) a = _mm512_fmadd_ps(mw[k], _mm512_set1_ps(sx[c][k]), a);
+        }
+        acc[c] = a;
     }
 }
 
+// R (<= 16) weight rows x C activation columns over nb blocks; Y[c * ys + r] = dot(row r, column c).
 INL void tile32_zmm(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
-                    size_t xs, float *Y, size_t ys) {
-    __m512 acc[PK_TMAX][PK_TMAX];
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
+                    size_t xs, float *Y, size_t ys, size_t pf) {
+    __m512 acc[PK_TMAX];
+    for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
     int64_t i = 0;
-    if (T != PK_Q8_0)
-        for (; i + 4 <= nb; i += 4) tile32_quad_step(T, R, C, i, W, rs, X, xs, acc);
-    for (; i + 2 <= nb; i += 2) tile32_zmm_step(T, R, C, i, 1, W, rs, X, xs, acc);
-    if (i < nb) tile32_zmm_step(T, R, C, i, 0, W, rs, X, xs, acc);
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) Y[(size_t)c * ys + (size_t)r] = _mm512_reduce_add_ps(acc[r][c]);
+    for (; i + 4 <= nb; i += 4) tile32_z16_step(T, R, C, i, 4, W, rs, X, xs, acc, pf);
+    switch (nb - i) {  // the last 1-3 blocks, with the block count a constant
+    case 3: tile32_z16_step(T, R, C, i, 3, W, rs, X, xs, acc, pf); break;
+    case 2: tile32_z16_step(T, R, C, i, 2, W, rs, X, xs, acc, pf); break;
+    case 1: tile32_z16_step(T, R, C, i, 1, W, rs, X, xs, acc, pf); break;
+    default: break;
+    }
+    const __mmask16 rm = (__mmask16)((1u << R) - 1u);
+    for (int c = 0; c < C; c++) _mm512_mask_storeu_ps(Y + (size_t)c * ys, rm, acc[c]);
 }
 #endif
 
@@ -337,14 +419,16 @@ INL __m256i bit_to_0x10(__m256i v, const int b) {
 
 // T is PK_Q4_K or PK_Q5_K.
 INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
-                 size_t xs, float *Y, size_t ys) {
+                 size_t xs, float *Y, size_t ys, size_t pf) {
     const int WBK = T == PK_Q4_K ? 144 : 176;
     const int QS = T == PK_Q4_K ? 16 : 48;
-    __m256 acc[PK_TMAX][PK_TMAX];
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    __m128 acc[PK_TMAX];
+    for (int c = 0; c < C; c++) acc[c] = _mm_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int64_t i = 0; i < nb; i++) {
+        __m256i is[4][PK_TMAX];
+        __m128i ms[4][PK_TMAX];
+        uint16_t dh[8] = {0};
         __m128i bs8[PK_TMAX];
         float dx[PK_TMAX];
         for (int c = 0; c < C; c++) {
@@ -352,9 +436,18 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
             dx[c] = xb->d;
             bs8[c] = _mm_hadd_epi16(loadu128(xb->bsums), loadu128(xb->bsums + 8));
         }
-        for (int r = 0; r < R; r++) {
+        for (int r = 0; r < 4; r++) {
+            if (r >= R) {
+                for (int c = 0; c < C; c++) {
+                    is[r][c] = _mm256_setzero_si256();
+                    ms[r][c] = _mm_setzero_si128();
+                }
+                continue;
+            }
             const uint8_t *wb = W + (size_t)r * rs + (size_t)i * WBK;
-            const float d = h2f(wb), dmin = h2f(wb + 2);
+            prefetch_span(wb, pf, WBK);
+            memcpy(&dh[r], wb, 2);
+            memcpy(&dh[4 + r], wb + 2, 2);
             uint32_t scw[2], mnw[2];
             pk_unpack_k4_scales_u32(wb + 4, scw, mnw);
             const __m128i mins16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)mnw[1], (int)mnw[0]));
@@ -381,23 +474,27 @@ INL void tile_k4(const int T, const int R, const int C, int64_t nb, const uint8_
                 }
             }
             for (int c = 0; c < C; c++) {
-                const __m128i mm = _mm_madd_epi16(mins16, bs8[c]);
-                const __m256i isum = _mm256_add_epi32(isa[c], isb[c]);
-                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * dx[c]), acc[r][c]);
-                acc[r][c] = _mm256_fnmadd_ps(_mm256_zextps128_ps256(_mm_cvtepi32_ps(mm)), _mm256_set1_ps(dmin * dx[c]),
-                                             acc[r][c]);
+                ms[r][c] = _mm_madd_epi16(mins16, bs8[c]);
+                is[r][c] = _mm256_add_epi32(isa[c], isb[c]);
             }
         }
+        const __m256 dd = _mm256_cvtph_ps(loadu128(dh));  // [d rows 0-3 | dmin rows 0-3]
+        const __m128 d = _mm256_castps256_ps128(dd), dmin = _mm256_extractf128_ps(dd, 1);
+        for (int c = 0; c < C; c++) {
+            const __m128i isum = hsum4_epi32_256(is[0][c], is[1][c], is[2][c], is[3][c]);
+            const __m128i summ = hsum4_epi32_128(ms[0][c], ms[1][c], ms[2][c], ms[3][c]);
+            const __m128 vdx = _mm_set1_ps(dx[c]);
+            acc[c] = _mm_fmadd_ps(_mm_cvtepi32_ps(isum), _mm_mul_ps(d, vdx), acc[c]);
+            acc[c] = _mm_fnmadd_ps(_mm_cvtepi32_ps(summ), _mm_mul_ps(dmin, vdx), acc[c]);
+        }
     }
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) Y[(size_t)c * ys + (size_t)r] = hsum_ps(acc[r][c]);
+    for (int c = 0; c < C; c++) store_rows(R, acc[c], Y + (size_t)c * ys);
 }
 
 INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X, size_t xs,
-                  float *Y, size_t ys) {
-    __m256 acc[PK_TMAX][PK_TMAX];
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+                  float *Y, size_t ys, size_t pf) {
+    __m128 acc[PK_TMAX];
+    for (int c = 0; c < C; c++) acc[c] = _mm_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i m30 = _mm256_set1_epi8(0x30);
     // [scale 2k (x8) | scale 2k+1 (x8)] from a register holding 8 int16 scales in both lanes.
@@ -410,9 +507,16 @@ INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t
                          14, 15, 14, 15, 14, 15, 14, 15),
     };
     for (int64_t i = 0; i < nb; i++) {
-        for (int r = 0; r < R; r++) {
+        __m256i is[4][PK_TMAX];
+        uint16_t dh[8] = {0};
+        for (int r = 0; r < 4; r++) {
+            if (r >= R) {
+                for (int c = 0; c < C; c++) is[r][c] = _mm256_setzero_si256();
+                continue;
+            }
             const pk_block_q6_K *wb = (const pk_block_q6_K *)(W + (size_t)r * rs) + i;
-            const float d = h2f(&wb->d);
+            prefetch_span((const uint8_t *)wb, pf, (int)sizeof(pk_block_q6_K));
+            memcpy(&dh[r], &wb->d, 2);
             const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(wb->scales));
             __m256i isum[PK_TMAX];
             for (int c = 0; c < C; c++) {
@@ -440,27 +544,36 @@ INL void tile_q6k(const int R, const int C, int64_t nb, const uint8_t *W, size_t
                     }
                 }
             }
-            for (int c = 0; c < C; c++) {
-                const float dx = ((const pk_block_q8_K *)(X + (size_t)c * xs) + i)->d;
-                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_set1_ps(d * dx), acc[r][c]);
-            }
+            for (int c = 0; c < C; c++) is[r][c] = isum[c];
+        }
+        const __m128 d = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)dh));
+        for (int c = 0; c < C; c++) {
+            const float dx = ((const pk_block_q8_K *)(X + (size_t)c * xs) + i)->d;
+            const __m128i isum = hsum4_epi32_256(is[0][c], is[1][c], is[2][c], is[3][c]);
+            acc[c] = _mm_fmadd_ps(_mm_cvtepi32_ps(isum), _mm_mul_ps(d, _mm_set1_ps(dx)), acc[c]);
         }
     }
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++) Y[(size_t)c * ys + (size_t)r] = hsum_ps(acc[r][c]);
+    for (int c = 0; c < C; c++) store_rows(R, acc[c], Y + (size_t)c * ys);
 }
 
 // ---------------------------------------------------------------- per-type entry points
 
+// R rows (at most PK_TILE_ROWS) x C columns.
 INL void tile_any(const int T, const int R, const int C, int64_t n, const uint8_t *W, size_t rs, const uint8_t *X,
-                  size_t xs, float *Y, size_t ys) {
+                  size_t xs, float *Y, size_t ys, size_t pf) {
     switch (T) {
-    case PK_Q4_K: case PK_Q5_K: tile_k4(T, R, C, n / 256, W, rs, X, xs, Y, ys); break;
-    case PK_Q6_K: tile_q6k(R, C, n / 256, W, rs, X, xs, Y, ys); break;
+    case PK_Q4_K: case PK_Q5_K:
+        for (int r = 0; r < R; r += 4)
+            tile_k4(T, R - r < 4 ? R - r : 4, C, n / 256, W + (size_t)r * rs, rs, X, xs, Y + r, ys, pf);
+        break;
+    case PK_Q6_K:
+        for (int r = 0; r < R; r += 4)
+            tile_q6k(R - r < 4 ? R - r : 4, C, n / 256, W + (size_t)r * rs, rs, X, xs, Y + r, ys, pf);
+        break;
 #if PK_VNNI
-    default: tile32_zmm(T, R, C, n / 32, W, rs, X, xs, Y, ys); break;
+    default: tile32_zmm(T, R, C, n / 32, W, rs, X, xs, Y, ys, pf); break;
 #else
-    default: tile32(T, R, C, n / 32, W, rs, X, xs, Y, ys); break;
+    default: tile32(T, R, C, n / 32, W, rs, X, xs, Y, ys, pf); break;
 #endif
     }
 }
@@ -474,10 +587,6 @@ static inline int64_t prefetch_rows(size_t row_bytes) {
     int64_t k = (int64_t)(PK_PREFETCH_BYTES / (row_bytes ? row_bytes : 1));
     k = (k + PK_MV_R - 1) / PK_MV_R * PK_MV_R;
     return k < PK_MV_R ? PK_MV_R : k;
-}
-INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) {
-    for (int k = 0; k < rows; k++)
-        for (size_t off = 0; off < used; off += 64) _mm_prefetch((const char *)(p + (size_t)k * rs + off), _MM_HINT_T1);
 }
 
 #define PK_COL_CHUNK 64
@@ -502,48 +611,55 @@ INL void prefetch_rows_span(const uint8_t *p, size_t rs, int rows, size_t used) 
 #define PK_DEFINE_QUANT_KERNELS(T, name)                                                                          \
     static TGT float PK_SFX(dot_##name)(int64_t n, const void *w, const void *x) {                                \
         float r;                                                                                                  \
-        tile_any(T, 1, 1, n, w, 0, x, 0, &r, 0);                                                                  \
+        tile_any(T, 1, 1, n, w, 0, x, 0, &r, 0, 0);                                                               \
         return r;                                                                                                 \
     }                                                                                                             \
     static TGT void PK_SFX(matvec_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *x,      \
                                           float *out) {                                                           \
         const uint8_t *w = W;                                                                                     \
         const size_t used = pk_row_bytes(T, n);                                                                   \
-        const int64_t ahead = prefetch_rows(used);                                                                \
+        const size_t pf = (size_t)prefetch_rows(used) * rs;                                                       \
         int64_t r = 0;                                                                                            \
         for (; r + PK_MV_R <= nrows; r += PK_MV_R) {                                                              \
-            if (r + ahead + PK_MV_R <= nrows) prefetch_rows_span(w + (size_t)(r + ahead) * rs, rs, PK_MV_R, used); \
-            tile_any(T, PK_MV_R, 1, n, w + (size_t)r * rs, rs, x, 0, out + r, 0);                                 \
+            tile_any(T, PK_MV_R, 1, n, w + (size_t)r * rs, rs, x, 0, out + r, 0, pf);                             \
         }                                                                                                         \
-        for (; r < nrows; r++) tile_any(T, 1, 1, n, w + (size_t)r * rs, rs, x, 0, out + r, 0);                  \
+        if (r < nrows) tile_any(T, (int)(nrows - r), 1, n, w + (size_t)r * rs, rs, x, 0, out + r, 0, 0);        \
     }                                                                                                             \
     static TGT void PK_SFX(matmul_##name)(int64_t n, const void *W, size_t rs, int64_t nrows, const void *X,      \
                                           size_t xs, int64_t ncols, float *Y, size_t ys) {                        \
         PK_PANEL_MATMUL(T)                                                                                        \
         const uint8_t *w = W, *x = X;                                                                             \
         const size_t used = pk_row_bytes(T, n);                                                                   \
-        const int64_t ahead = prefetch_rows(used);                                                                \
+        const size_t pf0 = (size_t)prefetch_rows(used) * rs;                                                      \
         for (int64_t c0 = 0; c0 < ncols; c0 += PK_COL_CHUNK) {                                                    \
             const int64_t c1 = c0 + PK_COL_CHUNK < ncols ? c0 + PK_COL_CHUNK : ncols;                             \
+            /* the first column chunk streams the weights in; later chunks find them in cache */                  \
+            const size_t pf = c0 == 0 ? pf0 : 0;                                                                  \
             int64_t r = 0;                                                                                        \
             for (; r + PK_MM_R <= nrows; r += PK_MM_R) {                                                          \
-                /* the first column chunk streams the weights in; later chunks find them in cache */              \
-                if (c0 == 0 && r + ahead + PK_MM_R <= nrows)                                                      \
-                    prefetch_rows_span(w + (size_t)(r + ahead) * rs, rs, PK_MM_R, used);                          \
                 int64_t c = c0;                                                                                   \
-                for (; c + PK_MM_C <= c1; c += PK_MM_C)                                                           \
-                    tile_any(T, PK_MM_R, PK_MM_C, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,              \
-                             Y + (size_t)c * ys + r, ys);                                                         \
+                for (; c + PK_MM_CT(T) <= c1; c += PK_MM_CT(T))                                                           \
+                    tile_any(T, PK_MM_R, PK_MM_CT(T), n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,              \
+                             Y + (size_t)c * ys + r, ys, pf);                                                         \
+                if (PK_MM_CT(T) > 2 && c + 2 <= c1) {                                                             \
+                    tile_any(T, PK_MM_R, 2, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, pf); \
+                    c += 2;                                                                                       \
+                }                                                                                                 \
                 for (; c < c1; c++)                                                                               \
-                    tile_any(T, PK_MM_R, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
+                    tile_any(T, PK_MM_R, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, pf); \
             }                                                                                                     \
-            for (; r < nrows; r++) {                                                                              \
+            if (r < nrows) {                                                                                      \
+                const int rr = (int)(nrows - r);                                                                  \
                 int64_t c = c0;                                                                                   \
-                for (; c + PK_MM_C <= c1; c += PK_MM_C)                                                           \
-                    tile_any(T, 1, PK_MM_C, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,                    \
-                             Y + (size_t)c * ys + r, ys);                                                         \
+                for (; c + PK_MM_CT(T) <= c1; c += PK_MM_CT(T))                                                           \
+                    tile_any(T, rr, PK_MM_CT(T), n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,                   \
+                             Y + (size_t)c * ys + r, ys, pf);                                                         \
+                if (PK_MM_CT(T) > 2 && c + 2 <= c1) {                                                             \
+                    tile_any(T, rr, 2, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, pf); \
+                    c += 2;                                                                                       \
+                }                                                                                                 \
                 for (; c < c1; c++)                                                                               \
-                    tile_any(T, 1, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys); \
+                    tile_any(T, rr, 1, n, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, pf); \
             }                                                                                                     \
         }                                                                                                         \
     }

@@ -61,6 +61,27 @@ void pk_dequantize_row(pk_type type, const void *src, float *dst, int64_t n);
 /// Quantizes n floats into `dst` in an activation format (Q8_0, Q8_1 or Q8_K; F32 copies).
 void pk_quantize_row(pk_type dot_type, const float *src, void *dst, int64_t n);
 
+/// Canonical result of a quantized dot product (batch invariance). For a given ISA, the value for (weight row,
+/// activation column) is bit-identical whichever entry point computes it (pk_vec_dot, pk_matvec, pk_matmul with any
+/// number of columns, at any position in the batch, over any row range / thread split). Every block's integer sum is
+/// exact; the floats are combined, for every path, as one sequential chain over the row's blocks in order:
+///
+///   acc = +0
+///   for each block b (32 elements; 256 for K-quants), in increasing order:
+///     Q4_0, Q5_0, Q8_0:  acc = fmaf((float)isum_b, dw_b * dx_b, acc)
+///     Q4_1, Q5_1:        acc = fmaf((float)isum_b, dw_b * dx_b, acc); acc = fmaf(m_b, s_b, acc)
+///     Q4_K, Q5_K:        acc = fmaf((float)isum_b, d_b * dx_b, acc); acc = fmaf(-(float)summ_b, dmin_b * dx_b, acc)
+///     Q6_K:              acc = fmaf((float)isum_b, d_b * dx_b, acc)
+///   result = acc
+///
+/// where isum_b is the exact integer Σ q·x of the block (for K-quants with the int sub-block scales applied, and for
+/// Q6_K with the -32 offset), summ_b = Σ_j min_j · (bsums_2j + bsums_2j+1), dw/d/dmin/m the weight block's f16
+/// fields, dx the activation block's scale (f16, or the float d of Q8_K) and s the Q8_1 block's f16 sum; every
+/// product a*b is rounded to float before its fmaf, conversions round to nearest. The scalar reference spells this
+/// order out; the SIMD paths vectorise it across rows (lane r = row r), never across blocks, so they give the same
+/// bits as the reference wherever the hardware has FMA (all x86 paths here). F32/F16/BF16 weights: every path of an
+/// ISA computes a (row, column) with the same per-ISA dot routine (bit-identical within the ISA, not across ISAs).
+///
 /// Dot product of one weight row (type `type`, n elements) with one activation row already quantized to
 /// pk_vec_dot_type(type).
 float pk_vec_dot(pk_type type, int64_t n, const void *weight_row, const void *activation_row);
