@@ -23,6 +23,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Innermost quantized kernels: scalar reference beside AVX2 and AVX-512 VNNI variants, runtime dispatch.
@@ -37,10 +39,20 @@ let package = Package(
             dependencies: ["ParleyGGUF", "ParleyTokenizer", "CParleyKernels"],
             swiftSettings: hotSwift
         ),
+        // The OpenAI-compatible HTTP server: routes, JSON shapes, errors, metrics; the scheduler lives in the engine.
+        .target(
+            name: "ParleyServer",
+            dependencies: [
+                "ParleyEngine", "ParleyTokenizer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: hotSwift
+        ),
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyEngine",
+                "ParleyEngine", "ParleyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -58,6 +70,18 @@ let package = Package(
             name: "ParleyEngineTests",
             dependencies: ["ParleyEngine", "ParleyTokenizer", "ParleyGGUF", "ParleyTestSupport"],
             swiftSettings: hotSwift
+        ),
+        .testTarget(
+            name: "ParleySchedulerTests",
+            dependencies: ["ParleyEngine", "ParleyTokenizer", "ParleyTestSupport"],
+            swiftSettings: hotSwift
+        ),
+        .testTarget(
+            name: "ParleyServerTests",
+            dependencies: [
+                "ParleyServer", "ParleyEngine", "ParleyTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(name: "ParleyCLITests", dependencies: ["parley", "ParleyTestSupport"]),
     ],

@@ -3,11 +3,11 @@ import Foundation
 import ParleyEngine
 
 @main
-struct Parley: ParsableCommand {
+struct Parley: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "A self-hosted assistant platform: a native LLM engine, an OpenAI-compatible server and a chat app.",
-        subcommands: [Run.self, Complete.self, Tokenize.self, Template.self]
+        subcommands: [Run.self, Complete.self, Tokenize.self, Template.self, Serve.self]
     )
 }
 
