@@ -13,7 +13,7 @@ model="${PARLEY_TEST_MODELS:-.models}/SmolLM2-135M-Instruct.Q4_1.gguf"
 [ -f "$model" ] || { echo "conformance: missing $model (scripts/fetch-test-models.sh)" >&2; exit 1; }
 
 venv=.venv-conformance
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import openai, pytest, httpx" 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import openai, pytest" 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q openai pytest
 fi
@@ -36,7 +36,7 @@ trap cleanup EXIT
 ready=0
 for _ in $(seq 1 600); do
   if ! kill -0 "$server" 2>/dev/null; then echo "conformance: server exited" >&2; cat "$log" >&2; exit 1; fi
-  if "$venv/bin/python" -c "import httpx,sys; sys.exit(0 if httpx.get('http://127.0.0.1:$port/health', timeout=2).status_code == 200 else 1)" 2>/dev/null; then
+  if "$venv/bin/python" -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=2).status == 200 else 1)" 2>/dev/null; then
     ready=1; break
   fi
   sleep 0.2

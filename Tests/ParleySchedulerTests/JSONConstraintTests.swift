@@ -46,6 +46,29 @@ struct JSONConstraintTests {
         #expect(!accepts(schema, #"{"ok": true, "name": "Ann"}"#))  // declared order
     }
 
+    @Test func aTightBudgetClosesTheValue() throws {
+        let schema = try node(#"{"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "array", "items": {"type": "integer"}, "minItems": 1}, "c": {"type": "boolean"}}, "required": ["a", "b", "c"]}"#)
+        let c = JSONConstraint(schema)
+        for b in #"{"a": "some long te"#.utf8 { c.advance([b]) }
+        // A model that would write "x" forever, with 40 tokens left: the constraint closes the JSON in time.
+        var text = #"{"a": "some long te"#
+        var steps = 0
+        while !c.mustEnd && steps < 40 {
+            c.tokensLeft(40 - steps)
+            let x = UInt8(ascii: "x")
+            guard let b = c.allows([x]) ? x : (0..<128).map(UInt8.init).first(where: { c.allows([$0]) }) else { break }
+            c.advance([b])
+            text += String(UnicodeScalar(b))
+            steps += 1
+        }
+        #expect(c.mustEnd)
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect((parsed?["a"] as? String)?.hasPrefix("some long tex") == true)
+        #expect(steps <= 40)
+        #expect((parsed?["b"] as? [Any])?.count == 1)
+        #expect(parsed?["c"] != nil)
+    }
+
     @Test func unsupportedKeywordsAreRefusedByName() {
         #expect(throws: JSONSchemaNode.Unsupported.self) { try node(#"{"type": "string", "pattern": "^a"}"#) }
         #expect(throws: JSONSchemaNode.Unsupported.self) { try node(##"{"$ref": "#/x"}"##) }

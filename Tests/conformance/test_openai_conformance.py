@@ -8,7 +8,9 @@ import json
 import os
 import time
 
-import httpx
+import http.client
+import urllib.parse
+
 import openai
 import pytest
 
@@ -29,10 +31,36 @@ def ask(text, **kw):
         model=MODEL, messages=[{"role": "user", "content": text}], **kw)
 
 
-def raw_post(path, body, headers=None):
-    h = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+class Raw:
+    """A plain HTTP response (standard library only)."""
+
+    def __init__(self, status, headers, body):
+        self.status_code, self.headers, self.content = status, headers, body
+        self.text = body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.content)
+
+
+def raw(method, path, body=None, headers=None, auth=True, timeout=120):
+    u = urllib.parse.urlparse(URL)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    h = {"Content-Type": "application/json"}
+    if auth:
+        h["Authorization"] = f"Bearer {KEY}"
     h.update(headers or {})
-    return httpx.post(URL + path, content=body, headers=h, timeout=120)
+    if isinstance(body, str):
+        body = body.encode()
+    try:
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        return Raw(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    finally:
+        conn.close()
+
+
+def raw_post(path, body, headers=None):
+    return raw("POST", path, body, headers)
 
 
 def assert_error_shape(resp, status, param=None):
@@ -46,7 +74,7 @@ def assert_error_shape(resp, status, param=None):
 
 
 def test_health_and_models():
-    assert httpx.get(URL + "/health", timeout=10).status_code == 200
+    assert raw("GET", "/health", auth=False).status_code == 200
     models = client().models.list()
     assert MODEL in [m.id for m in models.data]
     assert client().models.retrieve(MODEL).id == MODEL
@@ -240,8 +268,7 @@ def test_prompt_longer_than_context_is_400():
 
 def test_missing_or_wrong_key_is_401():
     body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "x"}]})
-    r = httpx.post(URL + "/v1/chat/completions", content=body, headers={"Content-Type": "application/json"}, timeout=30)
-    assert_error_shape(r, 401)
+    assert_error_shape(raw("POST", "/v1/chat/completions", body, auth=False), 401)
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=URL + "/v1", api_key="wrong", max_retries=0).models.list()
 
@@ -252,8 +279,7 @@ def test_oversized_body_is_413():
 
 
 def test_unknown_path_is_404():
-    r = httpx.get(URL + "/v1/unknown", headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
-    assert_error_shape(r, 404)
+    assert_error_shape(raw("GET", "/v1/unknown"), 404)
 
 
 def test_queue_full_is_429_with_retry_after():
@@ -292,23 +318,29 @@ def test_eight_concurrent_streams_are_correct_and_independent():
 
 
 def active_sequences():
-    for line in httpx.get(URL + "/metrics", timeout=10).text.splitlines():
+    for line in raw("GET", "/metrics", auth=False).text.splitlines():
         if line.startswith("parley_active_sequences{"):
             return int(float(line.split()[-1]))
     raise AssertionError("no active-sequences gauge")
 
 
 def test_disconnect_frees_the_sequence():
-    with httpx.stream("POST", URL + "/v1/chat/completions", timeout=60,
-                      headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
-                      content=json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Tell a long story."}],
-                                          "max_tokens": 400, "stream": True})) as r:
-        seen = 0
-        for line in r.iter_lines():
-            if line.startswith("data: "):
-                seen += 1
-            if seen >= 3:
-                break
+    u = urllib.parse.urlparse(URL)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    conn.request("POST", "/v1/chat/completions", headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+                 body=json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Tell a long story."}],
+                                  "max_tokens": 400, "stream": True}))
+    r = conn.getresponse()
+    assert r.status == 200
+    seen = 0
+    while seen < 3:
+        line = r.readline()
+        assert line, "stream ended early"
+        if line.startswith(b"data: "):
+            seen += 1
+    assert active_sequences() >= 1
+    conn.sock.shutdown(2)  # the client goes away mid-stream
+    conn.close()
     deadline = time.time() + 10
     while active_sequences() > 0 and time.time() < deadline:
         time.sleep(0.05)
@@ -321,4 +353,4 @@ def test_server_survives_garbage():
                  json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "x"}], "stop": [1, 2]}).encode()]:
         r = raw_post("/v1/chat/completions", body)
         assert r.status_code == 400, (body, r.text)
-    assert httpx.get(URL + "/health", timeout=10).status_code == 200
+    assert raw("GET", "/health", auth=False).status_code == 200

@@ -14,6 +14,13 @@ public protocol DecodingConstraint: AnyObject {
     var mustEnd: Bool { get }
     /// Nothing is restricted any more (the output left the constrained part); sampling runs as usual.
     var isUnconstrained: Bool { get }
+    /// Told before each token how many tokens generation may still produce, so a constraint can steer the
+    /// output to a complete form before the budget runs out.
+    func tokensLeft(_ count: Int)
+}
+
+extension DecodingConstraint {
+    public func tokensLeft(_ count: Int) {}
 }
 
 /// Every token's bytes, and sampling under a constraint.

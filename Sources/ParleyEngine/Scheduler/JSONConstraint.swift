@@ -217,8 +217,22 @@ public final class JSONConstraint: DecodingConstraint {
     /// Whether the output so far is JSON (false once it became free text).
     public var isJSON: Bool { !freeText }
 
+    /// Once the token budget only just suffices to close the JSON, the rest is this text (each forced token
+    /// covers at least one of its bytes, so the output completes in time).
+    private var closing: [UInt8]?
+
+    /// Checked when at most this many tokens are left.
+    static let closingHorizon = 96
+
+    public func tokensLeft(_ count: Int) {
+        guard closing == nil, !freeText, count <= Self.closingHorizon, started || !allowText else { return }
+        guard let text = state.closingText(limit: Self.closingHorizon) else { return }
+        if text.count + 1 >= count { closing = text }
+    }
+
     public func allows(_ bytes: [UInt8]) -> Bool {
         if freeText { return true }
+        if let closing { return closing.starts(with: bytes) }
         if allowText && !started, let first = bytes.first(where: { !JSONMachine.isSpace($0) }), first != UInt8(ascii: "{") {
             return true
         }
@@ -237,6 +251,7 @@ public final class JSONConstraint: DecodingConstraint {
             }
         }
         for b in bytes where !state.feed(b) { break }
+        if let c = closing { closing = c.starts(with: bytes) ? Array(c.dropFirst(bytes.count)) : [] }
     }
 
     public var canEnd: Bool { freeText || state.canEnd }
@@ -275,6 +290,33 @@ struct JSONMachine {
         if stack.isEmpty { return true }
         if stack.count == 1, case .number(let p, _, _) = stack[0] { return Self.accepting(p) }
         return false
+    }
+
+    /// The shortest-looking way to finish the value from here: closers first, then whatever byte keeps the text
+    /// valid (empty strings, zeros, the first allowed literal). nil when not found within `limit` bytes.
+    func closingText(limit: Int) -> [UInt8]? {
+        var machine = self
+        var out: [UInt8] = []
+        let inString: [UInt8] = Array("\"".utf8)
+        let outside: [UInt8] = Array("}]\"0:".utf8)
+        while !machine.canEnd || !machine.stack.isEmpty {
+            if machine.canEnd, machine.stack.count == 1 { break }  // a top-level number may end as it is
+            guard out.count < limit else { return nil }
+            var advanced = false
+            var preferred = outside
+            if case .string(0)? = machine.stack.last { preferred = inString }
+            for b in preferred + (0x21..<0x7F).map(UInt8.init) {
+                var probe = machine
+                if probe.feed(b) {
+                    machine = probe
+                    out.append(b)
+                    advanced = true
+                    break
+                }
+            }
+            if !advanced { return nil }
+        }
+        return out
     }
 
     static func accepting(_ p: NumberPhase) -> Bool { p == .zero || p == .integer || p == .fraction || p == .exponent }

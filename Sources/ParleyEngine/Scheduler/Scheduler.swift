@@ -15,7 +15,7 @@ public struct SchedulerConfiguration: Sendable {
     public var contextLength: Int = 4096
     /// Worker threads of the forward pass.
     public var threads: Int = Model.defaultThreads
-    /// Requests that may wait for a slot; one more is refused (`SchedulerError.queueFull`).
+    /// Requests that may wait when every slot is taken; one more is refused (`SchedulerError.queueFull`).
     public var maxQueue: Int = 64
     /// Most tokens in one forward step: one decode token per generating sequence plus prompt chunks.
     public var stepTokens: Int = 512
@@ -167,7 +167,10 @@ public final class Scheduler: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard running else { throw SchedulerError.shuttingDown }
-        guard waiting.count < configuration.maxQueue else { throw SchedulerError.queueFull(waiting: waiting.count) }
+        // Free slots take requests at once (they are admitted at the next step); beyond them, `maxQueue` wait.
+        guard waiting.count + activeCount < configuration.parallel + configuration.maxQueue else {
+            throw SchedulerError.queueFull(waiting: waiting.count)
+        }
         waiting.append(slot)
         lock.signal()
         return GenerationHandle(events: stream, slot: slot)
@@ -337,6 +340,7 @@ public final class Scheduler: @unchecked Sendable {
         if wantLogprobs { logSoftmax(logits, count: vocab, into: slot.logprobRow(vocab)) }
         let token: TokenID
         if let constraint = slot.request.constraint, !constraint.isUnconstrained {
+            constraint.tokensLeft(min(parameters.maxTokens - slot.generated, configuration.contextLength - slot.position))
             token = vocabulary.constrainedSample(logits, constraint: constraint, sampler: &slot.sampler)
         } else {
             token = slot.sampler.sample(logits, vocabularySize: vocab)
