@@ -50,6 +50,7 @@ struct Serve: AsyncParsableCommand {
         options.scheduler.threads = threads ?? Model.defaultThreads
         options.scheduler.maxQueue = queue
         options.scheduler.stepTokens = stepTokens
+        options.scheduler.pinThreads = ProcessInfo.processInfo.environment["PARLEY_PIN_THREADS"] != "0"
         try await ParleyServer.run(options) { line in
             FileHandle.standardError.write(Data("parley serve: \(line)\n".utf8))
         }

@@ -22,6 +22,9 @@ public struct SchedulerConfiguration: Sendable {
     /// KV-cache blocks; nil sizes the pool so every slot can reach `contextLength`, plus a quarter more to keep
     /// shared prefixes cached.
     public var kvBlocks: Int?
+    /// Keep the scheduler thread (which runs its share of each forward pass) and the worker threads on
+    /// different cores (Linux; see `ThreadAffinity`).
+    public var pinThreads = true
 
     public init() {}
 }
@@ -122,14 +125,55 @@ public final class Scheduler: @unchecked Sendable {
         config.kvBlocks = max(blocks, perSequence + 1)
         self.configuration = config
         pool = model.makeKVPool(blocks: config.kvBlocks!)
+        // Workers are created under a mask without the scheduler's core (see ThreadAffinity).
+        var schedulerCPU: Int?
+        #if os(Linux)
+        let saved = config.pinThreads ? ThreadAffinity.current() : nil
+        if let saved {
+            let cpus = ThreadAffinity.cpus(saved)
+            if cpus.count >= 2, config.threads >= 2 {
+                schedulerCPU = cpus[0]
+                ThreadAffinity.set(ThreadAffinity.mask(Array(cpus.dropFirst())))
+            }
+        }
+        #endif
         workspace = model.makeWorkspace(threads: config.threads, maxBatch: config.stepTokens,
                                         maxLogitRows: config.parallel, maxSequenceLength: config.contextLength)
+        #if os(Linux)
+        if let saved, schedulerCPU != nil { ThreadAffinity.set(saved) }
+        #endif
         vocabulary = VocabularyBytes(model: model)
-        let thread = Thread { self.loop() }
+        warmUp()
+        let thread = Thread {
+            #if os(Linux)
+            if let cpu = schedulerCPU { ThreadAffinity.set(ThreadAffinity.mask([cpu])) }
+            #endif
+            self.loop()
+        }
         thread.name = "parley-scheduler"
         thread.stackSize = 8 << 20
         self.thread = thread
         thread.start()
+    }
+
+    /// Touches every page the steps will use before the first request: the KV pool, the workspace and the
+    /// mapped weights. First touches are expensive (page faults, and far more so in a VM whose memory the host
+    /// backs lazily); paid here, they would otherwise stall the first requests' steps for seconds.
+    private func warmUp() {
+        let kvCount = pool.layers * pool.blockCount * KVBlockPool.blockSize * pool.kvLength
+        pool.keys.initialize(repeating: 0, count: kvCount)
+        pool.values.initialize(repeating: 0, count: kvCount)
+        let length = min(configuration.stepTokens, configuration.contextLength - 1)
+        let sequence = SequenceCache(pool: pool, capacity: configuration.contextLength)
+        let token = model.tokenizer.bos ?? 0
+        let rows = workspace.maxLogitRows
+        let prefill = (0..<length).map {
+            BatchEntry(token: token, position: $0, sequence: sequence, wantsLogits: $0 >= length - rows)
+        }
+        try? model.run(prefill, workspace: workspace)
+        try? model.run([BatchEntry(token: token, position: length, sequence: sequence, wantsLogits: true)],
+                       workspace: workspace)
+        sequence.truncate(to: 0)
     }
 
     /// Stops the loop: waiting requests fail, running ones finish with `.cancelled`.
