@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Innermost quantized kernels: scalar reference beside AVX2 and AVX-512 VNNI variants, runtime dispatch.
@@ -50,11 +52,22 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // The OpenAI-compatible HTTP server: routes, JSON shapes, errors, metrics; the scheduler lives in the engine.
+        .target(
+            name: "ParleyServer",
+            dependencies: [
+                "ParleyEngine", "ParleyTokenizer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: hotSwift
+        ),
         .executableTarget(
             name: "parley",
             dependencies: [
                 "ParleyEngine",
                 "ParleyModels",
+                "ParleyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -72,6 +85,18 @@ let package = Package(
             name: "ParleyEngineTests",
             dependencies: ["ParleyEngine", "ParleyTokenizer", "ParleyGGUF", "ParleyTestSupport"],
             swiftSettings: hotSwift
+        ),
+        .testTarget(
+            name: "ParleySchedulerTests",
+            dependencies: ["ParleyEngine", "ParleyTokenizer", "ParleyTestSupport"],
+            swiftSettings: hotSwift
+        ),
+        .testTarget(
+            name: "ParleyServerTests",
+            dependencies: [
+                "ParleyServer", "ParleyEngine", "ParleyTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(name: "ParleyCLITests", dependencies: ["parley", "ParleyTestSupport"]),
         .testTarget(

@@ -16,3 +16,6 @@ scripts/fetch-test-models.sh
 # Release-mode tests: the engine's parity tests run whole models, and debug Swift is ~50x slower.
 swift build -c release --build-tests
 swift test -c release --skip-build "$@"
+
+# The OpenAI conformance suite (official `openai` Python client) against a running `parley serve`.
+PARLEY_BIN="$(swift build -c release --show-bin-path)/parley" scripts/conformance.sh

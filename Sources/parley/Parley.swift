@@ -4,12 +4,12 @@ import ParleyEngine
 import ParleyModels
 
 @main
-struct Parley: ParsableCommand {
+struct Parley: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "A self-hosted assistant platform: a native LLM engine, an OpenAI-compatible server and a chat app.",
-        subcommands: [Run.self, Complete.self, Tokenize.self, Template.self, Bench.self, Pull.self, Models.self,
-                      Show.self, Remove.self, FuzzGGUF.self]
+        subcommands: [Run.self, Complete.self, Tokenize.self, Template.self, Bench.self, Serve.self, Pull.self,
+                      Models.self, Show.self, Remove.self, FuzzGGUF.self]
     )
 }
 
