@@ -6,6 +6,8 @@ import ParleyEngine
 /// What `parley serve` runs with.
 public struct ServerOptions: Sendable {
     public var modelPaths: [String] = []
+    /// The id each model is served under, by position in `modelPaths` (default: the file name without `.gguf`).
+    public var modelIDs: [String?] = []
     public var host = "127.0.0.1"
     public var port = 8080
     public var scheduler = SchedulerConfiguration()
@@ -32,13 +34,16 @@ public enum ParleyServer {
             logger: logger
         )
         let paths = options.modelPaths
+        let ids = paths.indices.map { i in
+            (i < options.modelIDs.count ? options.modelIDs[i] : nil) ?? ServedModel.id(forPath: paths[i])
+        }
         let config = options.scheduler
         let loader = Task.detached {
             do {
                 var served: [ServedModel] = []
-                for path in paths {
+                for (path, id) in zip(paths, ids) {
                     let model = try Model(path: path)
-                    served.append(ServedModel(id: ServedModel.id(forPath: path), model: model,
+                    served.append(ServedModel(id: id, model: model,
                                               scheduler: Scheduler(model: model, configuration: config)))
                 }
                 catalog.finishLoading(served)

@@ -35,8 +35,11 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         var options = ServerOptions()
-        // Store names resolve to their files; the default model is pulled when nothing is given.
-        options.modelPaths = try (model.isEmpty ? [Catalog.defaultModelName] : model).map(resolveModelPath)
+        // Store names resolve to their files and are served under that name; the default model is pulled when
+        // nothing is given. A path is served under its file name.
+        let references = model.isEmpty ? [Catalog.defaultModelName] : model
+        options.modelPaths = try references.map(resolveModelPath)
+        options.modelIDs = references.map { FileManager.default.fileExists(atPath: $0) ? nil : $0 }
         options.host = host
         options.port = port
         options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["PARLEY_API_KEY"]
