@@ -33,7 +33,7 @@ struct BytePairEncoder: Sendable {
         var entry: Int32
     }
 
-    private struct Bigram {
+    private struct Bigram: HeapOrdered {
         var rank: Int32
         var left: Int32
         var right: Int32
@@ -92,7 +92,7 @@ struct BytePairEncoder: Sendable {
         if symbols.count > 1 {
             for i in 1..<symbols.count { addBigram(Int32(i - 1), Int32(i), &symbols, &heap) }
         }
-        while let bigram = popMin(&heap) {
+        while let bigram = heap.heapPopMin() {
             let l = Int(bigram.left), r = Int(bigram.right)
             let ln = symbols[l].length, rn = symbols[r].length
             if ln == 0 || rn == 0 || ln + rn != bigram.size { continue }  // stale
@@ -124,38 +124,8 @@ struct BytePairEncoder: Sendable {
         let a = symbols[Int(left)].entry, b = symbols[Int(right)].entry
         if a < 0 || b < 0 { return }
         guard let rank = ranks[BytePairEncoder.key(a, b)] else { return }
-        pushHeap(&heap, Bigram(rank: rank, left: left, right: right,
+        heap.heapPush(Bigram(rank: rank, left: left, right: right,
                                size: symbols[Int(left)].length + symbols[Int(right)].length))
-    }
-
-    @inline(__always)
-    private func pushHeap(_ heap: inout [Bigram], _ b: Bigram) {
-        heap.append(b)
-        var i = heap.count - 1
-        while i > 0 {
-            let p = (i - 1) >> 1
-            if heap[i].before(heap[p]) { heap.swapAt(i, p); i = p } else { break }
-        }
-    }
-
-    @inline(__always)
-    private func popMin(_ heap: inout [Bigram]) -> Bigram? {
-        guard let last = heap.popLast() else { return nil }
-        if heap.isEmpty { return last }
-        let top = heap[0]
-        heap[0] = last
-        var i = 0
-        let n = heap.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && heap[l].before(heap[m]) { m = l }
-            if r < n && heap[r].before(heap[m]) { m = r }
-            if m == i { break }
-            heap.swapAt(i, m)
-            i = m
-        }
-        return top
     }
 }
 

@@ -14,7 +14,7 @@ struct SentencePieceEncoder: Sendable {
         var next: Int32
     }
 
-    private struct Bigram {
+    private struct Bigram: HeapOrdered {
         var score: Float
         var left: Int32
         var right: Int32
@@ -51,13 +51,13 @@ struct SentencePieceEncoder: Sendable {
             let size = s.length + symbols[Int(right)].length
             let t = token(base + Int(s.start), Int(size))
             if t < 0 { return }
-            push(&heap, Bigram(score: scores[Int(t)], left: left, right: right, size: size))
+            heap.heapPush(Bigram(score: scores[Int(t)], left: left, right: right, size: size))
         }
 
         if symbols.count > 1 {
             for i in 1..<symbols.count { tryAdd(Int32(i - 1), Int32(i)) }
         }
-        while let b = pop(&heap) {
+        while let b = heap.heapPopMin() {
             let l = Int(b.left), r = Int(b.right)
             let ln = symbols[l].length, rn = symbols[r].length
             if ln == 0 || rn == 0 || ln + rn != b.size { continue }
@@ -83,35 +83,5 @@ struct SentencePieceEncoder: Sendable {
             }
             i = s.next
         }
-    }
-
-    @inline(__always)
-    private func push(_ heap: inout [Bigram], _ b: Bigram) {
-        heap.append(b)
-        var i = heap.count - 1
-        while i > 0 {
-            let p = (i - 1) >> 1
-            if heap[i].before(heap[p]) { heap.swapAt(i, p); i = p } else { break }
-        }
-    }
-
-    @inline(__always)
-    private func pop(_ heap: inout [Bigram]) -> Bigram? {
-        guard let last = heap.popLast() else { return nil }
-        if heap.isEmpty { return last }
-        let top = heap[0]
-        heap[0] = last
-        var i = 0
-        let n = heap.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && heap[l].before(heap[m]) { m = l }
-            if r < n && heap[r].before(heap[m]) { m = r }
-            if m == i { break }
-            heap.swapAt(i, m)
-            i = m
-        }
-        return top
     }
 }
