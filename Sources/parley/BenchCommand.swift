@@ -56,7 +56,9 @@ struct Bench: ParsableCommand {
         let threadCount = threads ?? Model.defaultThreads
         let vocab = loaded.hyperparameters.vocabularySize
         let length = max(prompt, generate) + 1
-        let workspace = loaded.makeWorkspace(threads: threadCount, maxBatch: max(prompt, 1), maxLogitRows: 1,
+        // Prompts run in chunks of at most 256 tokens, as sessions and the server do: the panel GEMM already packs
+        // its weights per 256 columns, and smaller scratch keeps the footprint down.
+        let workspace = loaded.makeWorkspace(threads: threadCount, maxBatch: min(max(prompt, 1), 256), maxLogitRows: 1,
                                              maxSequenceLength: length)
         let pool = loaded.makeKVPool(blocks: (length + KVBlockPool.blockSize - 1) / KVBlockPool.blockSize)
         // Deterministic pseudo-random tokens, as llama-bench uses random ids.
@@ -69,7 +71,9 @@ struct Bench: ParsableCommand {
                 BatchEntry(token: $1, position: $0, sequence: sequence, wantsLogits: $0 == prompt - 1)
             }
             let start = DispatchTime.now().uptimeNanoseconds
-            try loaded.run(batch, workspace: workspace)
+            for chunk in stride(from: 0, to: batch.count, by: workspace.maxBatch) {
+                try loaded.run(Array(batch[chunk..<min(chunk + workspace.maxBatch, batch.count)]), workspace: workspace)
+            }
             return Double(prompt) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
 
