@@ -74,54 +74,6 @@ func geluGate(_ gate: FloatPointer, _ up: UnsafePointer<Float>, count n: Int) {
     pk_gelu_tanh_mul(gate, up, Int64(n))
 }
 
-/// In-place softmax over n values; returns nothing. Max-subtracted for stability.
-func softmaxInPlace(_ x: FloatPointer, count n: Int) {
-    var maxValue = -Float.infinity
-    for i in 0..<n where x[i] > maxValue { maxValue = x[i] }
-    var sum: Float = 0
-    for i in 0..<n {
-        let e = Foundation.exp(x[i] - maxValue)
-        x[i] = e
-        sum += e
-    }
-    let inv = 1 / sum
-    for i in 0..<n { x[i] *= inv }
-}
-
-/// Dot product of two float rows.
-@inline(__always)
-func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc0 = SIMD8<Float>(repeating: 0)
-    var acc1 = SIMD8<Float>(repeating: 0)
-    var i = 0
-    while i + 16 <= n {
-        acc0.addProduct(load8(a, i), load8(b, i))
-        acc1.addProduct(load8(a, i + 8), load8(b, i + 8))
-        i += 16
-    }
-    while i + 8 <= n {
-        acc0.addProduct(load8(a, i), load8(b, i))
-        i += 8
-    }
-    var s = (acc0 + acc1).sum()
-    while i < n { s += a[i] * b[i]; i += 1 }
-    return s
-}
-
-/// y += a * x.
-@inline(__always)
-func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: FloatPointer, _ n: Int) {
-    let va = SIMD8<Float>(repeating: a)
-    var i = 0
-    while i + 8 <= n {
-        var v = load8(y, i)
-        v.addProduct(va, load8(x, i))
-        store8(v, y, i)
-        i += 8
-    }
-    while i < n { y[i] += a * x[i]; i += 1 }
-}
-
 /// log-softmax of logits into `out`.
 public func logSoftmax(_ logits: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
     var maxValue = -Float.infinity

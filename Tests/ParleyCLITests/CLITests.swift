@@ -2,49 +2,6 @@ import Foundation
 import ParleyTestSupport
 import Testing
 
-/// Runs the built `parley` binary, as outside checks do.
-struct CLIResult {
-    let status: Int32
-    /// false when the process died of a signal (a crash).
-    let exited: Bool
-    let stdout: String
-    let stderr: String
-}
-
-func parley(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("parley")
-    let candidates = [binary, Bundle.main.bundleURL.appendingPathComponent("parley")]
-    guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        throw CLIError(message: "parley binary not found next to the test runner (\(candidates.map(\.path)))")
-    }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if !environment.isEmpty {
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes before waiting so a large output cannot block the child.
-    final class Box: @unchecked Sendable { var data = Data() }
-    let errBox = Box()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        errBox.data = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    let errData = errBox.data
-    process.waitUntilExit()
-    return CLIResult(status: process.terminationStatus, exited: process.terminationReason == .exit, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
-}
-
-struct CLIError: Error { let message: String }
 
 struct ReferenceFile: Decodable {
     struct Tokenization: Decodable { let text: String; let ids: [Int] }

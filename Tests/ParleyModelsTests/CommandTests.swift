@@ -60,7 +60,7 @@ import Testing
         let home = try Scratch("cli-race")
         defer { home.cleanup() }
         let env = ["PARLEY_HOME": home.path]
-        var results: [CLIRun?] = [nil, nil]
+        var results: [CLIResult?] = [nil, nil]
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             let r = try? parley(["pull", TestModels.smolLM2, "--name", "same"], environment: env)

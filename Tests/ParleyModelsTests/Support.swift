@@ -223,38 +223,3 @@ private extension Array where Element == UInt8 {
     }
 }
 
-/// Runs the built `parley` binary with extra environment.
-struct CLIRun {
-    let status: Int32
-    let exited: Bool
-    let stdout: String
-    let stderr: String
-}
-
-func parley(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIRun {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("parley")
-    let candidates = [binary, Bundle.main.bundleURL.appendingPathComponent("parley")]
-    guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        throw LoopbackServer.Failure("parley binary not found next to the test runner (\(candidates.map(\.path)))")
-    }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return CLIRun(status: process.terminationStatus, exited: process.terminationReason == .exit,
-                  stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
-}
