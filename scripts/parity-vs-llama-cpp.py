@@ -23,6 +23,14 @@ PROMPTS = [
     "SELECT name, COUNT(*) FROM users WHERE age > 30 GROUP BY",
     "The mitochondria is the powerhouse of the",
     "Ünïcödé façade — naïve café; “quotes” and ‘apostrophes’ …",
+    "서울은 한국의 수도이며",
+    "Москва — столица России, а",
+    "fn main() {\n    let v: Vec<u32> = (1..=10).collect();\n",
+    '{"name": "Ada", "languages": ["en", "fr"], "age":',
+    "1 + 1 = 2\n2 + 2 = 4\n3 + 3 =",
+    "\t\t\t    \n\n   x   \n\t",
+    "<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nWhy is the sky blue?<|im_end|>\n<|im_start|>assistant\n",
+    "😀😃😄😁😆😅🤣😂🙂🙃 and then",
 ]
 
 
@@ -71,9 +79,16 @@ def main():
             ids = parley(["tokenize", "-m", args.model, prompt])
             bos = parley(["complete", "-m", args.model, prompt, "--max-tokens", "0", "--json"])["prompt_tokens"]
             ref = post(base + "/completion", {"prompt": bos, "n_predict": args.tokens, "temperature": 0, "n_probs": 5,
-                                              "cache_prompt": False, "samplers": ["top_k"], "top_k": 1})
-            steps = ref["completion_probabilities"]
-            gen = [s["id"] for s in steps]
+                                              "cache_prompt": False, "samplers": ["top_k"], "top_k": 1, "return_tokens": True})
+            # llama-server leaves out the probabilities of tokens that end inside a UTF-8 character (only the token
+            # completing it is listed), so the listed steps are placed on the generated tokens by their ids.
+            gen = ref["tokens"]
+            steps, position = [], 0
+            for s in ref["completion_probabilities"]:
+                while gen[position] != s["id"]:
+                    position += 1
+                steps.append((position, s))
+                position += 1
             if not gen:
                 continue
             cases += 1
@@ -82,16 +97,23 @@ def main():
             ours_greedy = parley(["complete", "-m", args.model, "--prompt-ids", ",".join(map(str, bos)),
                                   "--max-tokens", str(len(gen)), "--json"])["tokens"]
             ok = checking = True
-            for i, s in enumerate(steps):
-                top = s["top_logprobs"]
-                row = {a["id"]: a["logprob"] for a in scored[len(bos) + i]["top"]}
-                for a in top:
-                    if a["logprob"] > -10 and a["id"] in row:
-                        diffs.append(abs(a["logprob"] - row[a["id"]]))
-                gap = top[0]["logprob"] - top[1]["logprob"] if len(top) > 1 else 99
-                if gap >= 0.1:
-                    decisive += 1
-                    agree += max(row, key=row.get) == top[0]["id"]
+            listed = dict(steps)
+            for i in range(len(gen)):
+                if i in listed:
+                    top = listed[i]["top_logprobs"]
+                    row = {a["id"]: a["logprob"] for a in scored[len(bos) + i]["top"]}
+                    for a in top:
+                        if a["logprob"] > -10 and a["id"] in row:
+                            diffs.append(abs(a["logprob"] - row[a["id"]]))
+                    gap = top[0]["logprob"] - top[1]["logprob"] if len(top) > 1 else 99
+                    if gap >= 0.1:
+                        decisive += 1
+                        agree += max(row, key=row.get) == top[0]["id"]
+                else:
+                    # llama-server reports no distribution here; our own gap stands in for the near-tie test.
+                    ours = sorted((a["logprob"] for a in scored[len(bos) + i]["top"]), reverse=True)
+                    gap = ours[0] - ours[1] if len(ours) > 1 else 99
+                # Greedy output must match token for token until the first near-tie (that step excluded).
                 if gap < 0.5:
                     checking = False
                 if checking and (i >= len(ours_greedy) or ours_greedy[i] != gen[i]):
