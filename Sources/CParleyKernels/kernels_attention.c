@@ -129,7 +129,121 @@ AVX512_TARGET static void accumulate_avx512(const float *w, const uint16_t *v, s
         if (width > 48) _mm512_storeu_ps(y + i + 48, a3);
     }
 }
+
+// Several heads over the same rows: a row's 16-wide chunks are widened once and feed every head's chain; up to
+// two rows and four heads (eight independent chains) are in flight at once. Per head and row the operations are
+// those of scores_avx512: fma over the chunks in order from zero, reduce_add, times scale.
+AVX512_TARGET static void scores_heads_avx512(const float *q, size_t qs, int64_t heads, const uint16_t *k,
+                                              size_t stride, int64_t rows, int64_t n, float scale, float *scores,
+                                              size_t ss) {
+    if (n % 16 != 0) {
+        for (int64_t h = 0; h < heads; h++) scores_avx2(q + (size_t)h * qs, k, stride, rows, n, scale, scores + (size_t)h * ss);
+        return;
+    }
+    for (int64_t h0 = 0; h0 < heads; h0 += 4) {
+        const int64_t hn = heads - h0 < 4 ? heads - h0 : 4;
+        const float *qh = q + (size_t)h0 * qs;
+        float *sh = scores + (size_t)h0 * ss;
+        int64_t r = 0;
+        for (; r + 2 <= rows; r += 2) {
+            const uint16_t *row0 = k + (size_t)r * stride, *row1 = row0 + stride;
+            __m512 a0[4], a1[4];
+            for (int h = 0; h < 4; h++) a0[h] = a1[h] = _mm512_setzero_ps();
+            for (int64_t i = 0; i < n; i += 16) {
+                const __m512 k0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row0 + i)));
+                const __m512 k1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row1 + i)));
+                for (int h = 0; h < 4; h++) {
+                    if (h >= hn) break;
+                    const __m512 qv = _mm512_loadu_ps(qh + (size_t)h * qs + i);
+                    a0[h] = _mm512_fmadd_ps(qv, k0, a0[h]);
+                    a1[h] = _mm512_fmadd_ps(qv, k1, a1[h]);
+                }
+            }
+            for (int h = 0; h < 4; h++) {
+                if (h >= hn) break;
+                sh[(size_t)h * ss + r] = scale * _mm512_reduce_add_ps(a0[h]);
+                sh[(size_t)h * ss + r + 1] = scale * _mm512_reduce_add_ps(a1[h]);
+            }
+        }
+        for (; r < rows; r++) {
+            const uint16_t *row0 = k + (size_t)r * stride;
+            __m512 a0[4];
+            for (int h = 0; h < 4; h++) a0[h] = _mm512_setzero_ps();
+            for (int64_t i = 0; i < n; i += 16) {
+                const __m512 k0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row0 + i)));
+                for (int h = 0; h < 4; h++) {
+                    if (h >= hn) break;
+                    a0[h] = _mm512_fmadd_ps(_mm512_loadu_ps(qh + (size_t)h * qs + i), k0, a0[h]);
+                }
+            }
+            for (int h = 0; h < 4; h++) {
+                if (h >= hn) break;
+                sh[(size_t)h * ss + r] = scale * _mm512_reduce_add_ps(a0[h]);
+            }
+        }
+    }
+}
+
+// Several heads' weighted sums of the same rows: each row chunk is widened once for every head. Per head and
+// element the chain over rows is that of accumulate_avx512 (fma in row order onto y).
+AVX512_TARGET static void accumulate_heads_avx512(const float *w, size_t ws, int64_t heads, const uint16_t *v,
+                                                  size_t stride, int64_t rows, int64_t n, float *y, size_t ys) {
+    if (n % 16 != 0) {
+        for (int64_t h = 0; h < heads; h++) accumulate_avx2(w + (size_t)h * ws, v, stride, rows, n, y + (size_t)h * ys);
+        return;
+    }
+    for (int64_t h0 = 0; h0 < heads; h0 += 4) {
+        const int64_t hn = heads - h0 < 4 ? heads - h0 : 4;
+        for (int64_t i = 0; i < n; i += 64) {
+            const int64_t width = n - i < 64 ? n - i : 64;
+            const int chunks = (int)(width / 16);
+            __m512 a[4][4];
+            for (int h = 0; h < 4; h++)
+                for (int c = 0; c < 4; c++)
+                    a[h][c] = (h < hn && c < chunks) ? _mm512_loadu_ps(y + (size_t)(h0 + h) * ys + i + 16 * c) : _mm512_setzero_ps();
+            for (int64_t r = 0; r < rows; r++) {
+                const uint16_t *row = v + (size_t)r * stride + i;
+                __m512 x[4];
+                for (int c = 0; c < 4; c++)
+                    x[c] = c < chunks ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row + 16 * c))) : _mm512_setzero_ps();
+                for (int h = 0; h < 4; h++) {
+                    if (h >= hn) break;
+                    const __m512 wr = _mm512_set1_ps(w[(size_t)(h0 + h) * ws + r]);
+                    for (int c = 0; c < 4; c++)
+                        if (c < chunks) a[h][c] = _mm512_fmadd_ps(wr, x[c], a[h][c]);
+                }
+            }
+            for (int h = 0; h < 4; h++)
+                for (int c = 0; c < 4; c++)
+                    if (h < hn && c < chunks) _mm512_storeu_ps(y + (size_t)(h0 + h) * ys + i + 16 * c, a[h][c]);
+        }
+    }
+}
 #endif
+
+void pk_attn_scores_f16_heads(const float *q, size_t q_stride, int64_t heads, const uint16_t *k, size_t stride,
+                              int64_t rows, int64_t n, float scale, float *scores, size_t score_stride) {
+#if defined(__x86_64__)
+    if (pk_active_isa() == PK_ISA_AVX512_VNNI) {
+        scores_heads_avx512(q, q_stride, heads, k, stride, rows, n, scale, scores, score_stride);
+        return;
+    }
+#endif
+    for (int64_t h = 0; h < heads; h++)
+        pk_attn_scores_f16(q + (size_t)h * q_stride, k, stride, rows, n, scale, scores + (size_t)h * score_stride);
+}
+
+void pk_attn_accumulate_f16_heads(const float *w, size_t w_stride, int64_t heads, const uint16_t *v, size_t stride,
+                                  int64_t rows, int64_t n, float *y, size_t y_stride) {
+#if defined(__x86_64__)
+    if (pk_active_isa() == PK_ISA_AVX512_VNNI) {
+        accumulate_heads_avx512(w, w_stride, heads, v, stride, rows, n, y, y_stride);
+        return;
+    }
+#endif
+    for (int64_t h = 0; h < heads; h++)
+        pk_attn_accumulate_f16(w + (size_t)h * w_stride, v, stride, rows, n, y + (size_t)h * y_stride);
+}
 
 void pk_attn_scores_f16(const float *q, const uint16_t *k, size_t stride, int64_t rows, int64_t n, float scale,
                         float *scores) {

@@ -111,7 +111,12 @@ func attend(layer: Int, batch: UnsafeBufferPointer<BatchEntry>, queries: UnsafeP
     job.window = window ?? Int.max
     job.scores = workspace.scores
     job.capacity = workspace.attentionCapacity
-    workspace.pool.run(chunks: batch.count * hyper.headCount, job: job)
+    // The query heads of one KV head go through its rows together (each row read and widened once); the group
+    // is split in halves while that leaves a thread idle. Results do not depend on the split.
+    var perChunk = job.group
+    while perChunk % 2 == 0 && batch.count * (hyper.headCount / perChunk) < workspace.pool.threadCount { perChunk /= 2 }
+    job.headsPerChunk = perChunk
+    workspace.pool.run(chunks: batch.count * (hyper.headCount / perChunk), job: job)
 }
 
 /// One (token, head) of `attend` per chunk, kept in the workspace so a dispatch allocates nothing.
@@ -121,42 +126,53 @@ final class AttentionJob: PoolJob {
     var queries = UnsafePointer<Float>(bitPattern: 4)!
     var out = UnsafeMutablePointer<Float>(bitPattern: 4)!
     var heads = 1, headDim = 1, group = 1, qLength = 1
+    /// Query heads per chunk: all of one KV head's group, or an even part of it.
+    var headsPerChunk = 1
     var scale: Float = 1
     var window = Int.max
     var scores = UnsafeMutablePointer<Float>(bitPattern: 4)!
     var capacity = 0
 
     func run(chunk task: Int, thread: Int) {
-        let scores = self.scores + thread * capacity
-        let t = task / heads, h = task % heads
+        let chunksPerToken = heads / headsPerChunk
+        let t = task / chunksPerToken, h0 = (task % chunksPerToken) * headsPerChunk
+        let scores = self.scores + thread * capacity * headsPerChunk
         let entry = batch[t]
         let first = window == Int.max ? 0 : max(0, entry.position - window + 1)
         let last = entry.position
-        let q = queries + t * qLength + h * headDim
-        let kvOffset = (h / group) * headDim
+        let count = last - first + 1
+        let q = queries + t * qLength + h0 * headDim
+        let kvOffset = (h0 / group) * headDim
         let stride = entry.sequence.pool.kvLength
         let span = first...last
-        // Scores a block of cached positions at a time (rows of one KV head, `stride` apart).
-        entry.sequence.forEachBlock(layer: layer, positions: span) { keys, _, position, count in
-            (keys + kvOffset).withMemoryRebound(to: UInt16.self, capacity: count * stride) {
-                pk_attn_scores_f16(q, $0, stride, Int64(count), Int64(headDim), scale, scores + (position - first))
+        let n = headsPerChunk
+        // Scores a block of cached positions at a time (rows of one KV head, `stride` apart), for every head of
+        // the chunk; head j's scores start at scores + j * capacity.
+        entry.sequence.forEachBlock(layer: layer, positions: span) { keys, _, position, rows in
+            (keys + kvOffset).withMemoryRebound(to: UInt16.self, capacity: rows * stride) {
+                pk_attn_scores_f16_heads(q, headDim, Int64(n), $0, stride, Int64(rows), Int64(headDim), scale,
+                                         scores + (position - first), capacity)
             }
         }
-        var maxScore = -Float.infinity
-        for i in 0...(last - first) where scores[i] > maxScore { maxScore = scores[i] }
-        var sum: Float = 0
-        for i in 0...(last - first) {
-            let e = Foundation.exp(scores[i] - maxScore)
-            scores[i] = e
-            sum += e
+        for j in 0..<n {
+            let s = scores + j * capacity
+            var maxScore = -Float.infinity
+            for i in 0..<count where s[i] > maxScore { maxScore = s[i] }
+            var sum: Float = 0
+            for i in 0..<count {
+                let e = Foundation.exp(s[i] - maxScore)
+                s[i] = e
+                sum += e
+            }
+            let inv = 1 / sum
+            for i in 0..<count { s[i] *= inv }
         }
-        let inv = 1 / sum
-        for i in 0...(last - first) { scores[i] *= inv }
-        let o = out + t * qLength + h * headDim
-        o.update(repeating: 0, count: headDim)
-        entry.sequence.forEachBlock(layer: layer, positions: span) { _, values, position, count in
-            (values + kvOffset).withMemoryRebound(to: UInt16.self, capacity: count * stride) {
-                pk_attn_accumulate_f16(scores + (position - first), $0, stride, Int64(count), Int64(headDim), o)
+        let o = out + t * qLength + h0 * headDim
+        o.update(repeating: 0, count: n * headDim)
+        entry.sequence.forEachBlock(layer: layer, positions: span) { _, values, position, rows in
+            (values + kvOffset).withMemoryRebound(to: UInt16.self, capacity: rows * stride) {
+                pk_attn_accumulate_f16_heads(scores + (position - first), capacity, Int64(n), $0, stride, Int64(rows),
+                                             Int64(headDim), o, headDim)
             }
         }
     }

@@ -22,7 +22,7 @@ public final class Workspace: @unchecked Sendable {
     // [maxBatch][feedForwardLength]
     let gate: FloatPointer
     let up: FloatPointer
-    // [threads][attentionCapacity] attention scores
+    // [threads][group][attentionCapacity] attention scores
     let scores: FloatPointer
     // [2 bases][maxBatch][ropeDimensions] rotary cos/sin
     let ropeTables: FloatPointer
@@ -59,7 +59,8 @@ public final class Workspace: @unchecked Sendable {
         value = floats(maxBatch * hyper.kvLength)
         gate = floats(maxBatch * hyper.feedForwardLength)
         up = floats(maxBatch * hyper.feedForwardLength)
-        scores = floats(threads * attentionCapacity)
+        // one score row per query head of a KV-head group, per thread
+        scores = floats(threads * attentionCapacity * max(1, hyper.headCount / max(1, hyper.kvHeadCount)))
         logits = floats(maxLogitRows * hyper.vocabularySize)
         ropeTables = floats(2 * maxBatch * hyper.ropeDimensions)
         // Q8_K rows are the largest activation format: 292 bytes per 256 values (+ one block of slack).

@@ -45,4 +45,32 @@ import Testing
             }
         }
     }
+
+    /// The grouped-query kernels give each head exactly what the one-head kernels give it, on every ISA.
+    @Test(arguments: [1, 2, 3, 4, 5, 8])
+    func headGroupsMatchOneHeadAtATime(heads: Int) {
+        var rng = SystemRandomNumberGenerator()
+        let n = 64, rows = 11, stride = n * 2 + 3, capacity = rows + 5
+        let q = (0..<(heads * n)).map { _ in Float.random(in: -2...2, using: &rng) }
+        let kv = halves((0..<(rows * stride)).map { _ in Float.random(in: -3...3, using: &rng) })
+        let weights = (0..<(heads * capacity)).map { _ in Float.random(in: 0...1, using: &rng) }
+        let start = (0..<(heads * n)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let previous = pk_active_isa()
+        defer { _ = pk_force_isa(previous) }
+        for isa in Self.isas {
+            _ = pk_force_isa(isa)
+            var grouped = [Float](repeating: 0, count: heads * capacity)
+            pk_attn_scores_f16_heads(q, n, Int64(heads), kv, stride, Int64(rows), Int64(n), 0.125, &grouped, capacity)
+            var y = start
+            pk_attn_accumulate_f16_heads(weights, capacity, Int64(heads), kv, stride, Int64(rows), Int64(n), &y, n)
+            for h in 0..<heads {
+                var single = [Float](repeating: 0, count: rows)
+                q.withUnsafeBufferPointer { pk_attn_scores_f16($0.baseAddress! + h * n, kv, stride, Int64(rows), Int64(n), 0.125, &single) }
+                #expect(Array(grouped[(h * capacity)..<(h * capacity + rows)]) == single, "isa \(isa.rawValue) head \(h) scores")
+                var one = Array(start[(h * n)..<(h * n + n)])
+                weights.withUnsafeBufferPointer { pk_attn_accumulate_f16($0.baseAddress! + h * capacity, kv, stride, Int64(rows), Int64(n), &one) }
+                #expect(Array(y[(h * n)..<(h * n + n)]) == one, "isa \(isa.rawValue) head \(h) accumulation")
+            }
+        }
+    }
 }
