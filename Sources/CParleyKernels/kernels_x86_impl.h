@@ -407,6 +407,119 @@ INL void tile32_zmm(const int T, const int R, const int C, int64_t nb, const uin
     const __mmask16 rm = (__mmask16)((1u << R) - 1u);
     for (int c = 0; c < C; c++) _mm512_mask_storeu_ps(Y + (size_t)c * ys, rm, acc[c]);
 }
+
+// Matmul tile for more columns than the register tile holds: each step unpacks the 16 rows' weights once into
+// L1 (wl/wh) and runs every column over them one at a time, so unpacking is shared by all C (<= PK_TMAX)
+// columns instead of being redone per 2-column tile. Same integer sums and float order as tile32_z16_step.
+INL void tile32_wide_step(const int T, const int R, const int C, int64_t i, const int nk, const uint8_t *W, size_t rs,
+                          const uint8_t *X, size_t xs, __m512 acc[PK_TMAX], size_t pf) {
+    const __m512i idx_t = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    __m512i wl[16], wh[16], DM[4];
+    for (int g = 0; g < 4; g++) {
+        __m128i dmr[4];
+        for (int r = 0; r < 4; r++) {
+            const int row = 4 * g + r;
+            if (row >= R) {
+                wl[row] = wh[row] = _mm512_setzero_si512();
+                dmr[r] = _mm_setzero_si128();
+                continue;
+            }
+            const uint8_t *wb = W + (size_t)row * rs + (size_t)i * WB(T);
+            prefetch_span(wb, pf, nk * WB(T));
+            quad_w(T, wb, nk, &wl[row], &wh[row]);
+            dmr[r] = quad_dm(wb, WB(T), nk);
+        }
+        __m512i dm = _mm512_castsi128_si512(dmr[0]);
+        dm = _mm512_inserti32x4(dm, dmr[1], 1);
+        dm = _mm512_inserti32x4(dm, dmr[2], 2);
+        dm = _mm512_inserti32x4(dm, dmr[3], 3);
+        DM[g] = _mm512_permutexvar_epi32(idx_t, dm);
+    }
+    __m512i dmk[4];
+    transpose_chunks(DM[0], DM[1], DM[2], DM[3], dmk);
+    __m512 dw[4], mw[4];
+    for (int k = 0; k < 4; k++) {
+        dw[k] = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dmk[k]));
+        mw[k] = HAS_MIN(T) ? _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dmk[k], 16))) : _mm512_setzero_ps();
+    }
+    for (int c = 0; c < C; c++) {
+        const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T) + XOFF(T);
+        __m512i xl, xh, corr, corrh = _mm512_setzero_si512();
+        if (T == PK_Q8_0) {
+            quad_q8(xb, XB(T), nk, &xl, &xh);
+        } else {
+            xl = _mm512_castsi128_si512(loadu128(xb));
+            xh = _mm512_castsi128_si512(loadu128(xb + 16));
+            xl = _mm512_inserti32x4(xl, load128_if(xb + XB(T), nk > 1), 1);
+            xh = _mm512_inserti32x4(xh, load128_if(xb + XB(T) + 16, nk > 1), 1);
+            xl = _mm512_inserti32x4(xl, load128_if(xb + 2 * XB(T), nk > 2), 2);
+            xh = _mm512_inserti32x4(xh, load128_if(xb + 2 * XB(T) + 16, nk > 2), 2);
+            xl = _mm512_inserti32x4(xl, load128_if(xb + 3 * XB(T), nk > 3), 3);
+            xh = _mm512_inserti32x4(xh, load128_if(xb + 3 * XB(T) + 16, nk > 3), 3);
+        }
+        if (T == PK_Q8_0) {
+            const __m512i off = _mm512_set1_epi8((char)QOFF(T));
+            corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xl));
+            corrh = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xh));
+        } else if (QOFF(T) != 0) {
+            const __m512i off = _mm512_set1_epi8((char)QOFF(T));
+            const __m512i sum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xl), off, xh);
+            corr = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
+        } else {
+            corr = _mm512_setzero_si512();
+        }
+        __m512i S[4];
+        for (int g = 0; g < 4; g++) {
+            if (4 * g >= R) {
+                S[g] = _mm512_setzero_si512();
+                continue;
+            }
+            if (T == PK_Q8_0) {
+                __m512i p[4], ph[4];
+                for (int r = 0; r < 4; r++) {
+                    p[r] = _mm512_dpbusd_epi32(corr, wl[4 * g + r], xl);
+                    ph[r] = _mm512_dpbusd_epi32(corrh, wh[4 * g + r], xh);
+                }
+                const __m512i a = quad_reduce(p[0], p[1], p[2], p[3]);
+                const __m512i b = quad_reduce(ph[0], ph[1], ph[2], ph[3]);
+                S[g] = _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                                        _mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+            } else {
+                __m512i p[4];
+                for (int r = 0; r < 4; r++)
+                    p[r] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr, wl[4 * g + r], xl), wh[4 * g + r], xh);
+                S[g] = quad_reduce(p[0], p[1], p[2], p[3]);
+            }
+        }
+        __m512i sk[4];
+        transpose_chunks(S[0], S[1], S[2], S[3], sk);
+        __m512 a = acc[c];
+        for (int k = 0; k < 4; k++) {
+            if (k >= nk) break;
+            const float dx = h2f(xb - XOFF(T) + k * XB(T));
+            a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sk[k]), _mm512_mul_ps(dw[k], _mm512_set1_ps(dx)), a);
+            if (HAS_MIN(T)) a = _mm512_fmadd_ps(mw[k], _mm512_set1_ps(h2f(xb - XOFF(T) + k * XB(T) + 2)), a);
+        }
+        acc[c] = a;
+    }
+}
+
+// R (<= 16) rows x C (<= PK_TMAX) columns with tile32_wide_step.
+INL void tile32_wide(const int T, const int R, const int C, int64_t nb, const uint8_t *W, size_t rs, const uint8_t *X,
+                     size_t xs, float *Y, size_t ys, size_t pf) {
+    __m512 acc[PK_TMAX];
+    for (int c = 0; c < PK_TMAX; c++) acc[c] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 4 <= nb; i += 4) tile32_wide_step(T, R, C, i, 4, W, rs, X, xs, acc, pf);
+    switch (nb - i) {
+    case 3: tile32_wide_step(T, R, C, i, 3, W, rs, X, xs, acc, pf); break;
+    case 2: tile32_wide_step(T, R, C, i, 2, W, rs, X, xs, acc, pf); break;
+    case 1: tile32_wide_step(T, R, C, i, 1, W, rs, X, xs, acc, pf); break;
+    default: break;
+    }
+    const __mmask16 rm = (__mmask16)((1u << R) - 1u);
+    for (int c = 0; c < C; c++) _mm512_mask_storeu_ps(Y + (size_t)c * ys, rm, acc[c]);
+}
 #endif
 
 // ---------------------------------------------------------------- K-quants (256-element super-blocks, Q8_K)
@@ -610,6 +723,30 @@ static inline int64_t prefetch_rows(size_t row_bytes) {
 #define PK_PANEL_MATMUL(T)
 #endif
 
+#if PK_VNNI && !defined(PK_NO_WIDE_TILES)
+// Three or more columns of a 32-element type: the wide tiles, PK_TMAX columns at a time (a 16-row tile's weights
+// are unpacked once per PK_TMAX columns instead of once per 2-column register tile).
+#define PK_IS_BLOCK32(T) ((T) == PK_Q4_0 || (T) == PK_Q4_1 || (T) == PK_Q5_0 || (T) == PK_Q5_1 || (T) == PK_Q8_0)
+#define PK_WIDE_MATMUL(T)                                                                                         \
+    if (PK_IS_BLOCK32(T) && ncols >= 3) {                                                                         \
+        for (int64_t r = 0; r < nrows; r += 16) {                                                                 \
+            const int rr = nrows - r < 16 ? (int)(nrows - r) : 16;                                                \
+            for (int64_t c = 0; c < ncols; c += PK_TMAX) {                                                        \
+                const int cc = ncols - c < PK_TMAX ? (int)(ncols - c) : PK_TMAX;                                  \
+                if (cc == PK_TMAX) /* the common case, with the column count a constant */                        \
+                    tile32_wide(T, rr, PK_TMAX, n / 32, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,           \
+                                Y + (size_t)c * ys + r, ys, c == 0 ? pf0 : 0);                                    \
+                else                                                                                              \
+                    tile32_wide(T, rr, cc, n / 32, w + (size_t)r * rs, rs, x + (size_t)c * xs, xs,                \
+                                Y + (size_t)c * ys + r, ys, c == 0 ? pf0 : 0);                                    \
+            }                                                                                                     \
+        }                                                                                                         \
+        return;                                                                                                   \
+    }
+#else
+#define PK_WIDE_MATMUL(T)
+#endif
+
 #define PK_DEFINE_QUANT_KERNELS(T, name)                                                                          \
     static TGT float PK_SFX(dot_##name)(int64_t n, const void *w, const void *x) {                                \
         float r;                                                                                                  \
@@ -633,6 +770,7 @@ static inline int64_t prefetch_rows(size_t row_bytes) {
         const uint8_t *w = W, *x = X;                                                                             \
         const size_t used = pk_row_bytes(T, n);                                                                   \
         const size_t pf0 = (size_t)prefetch_rows(used) * rs;                                                      \
+        PK_WIDE_MATMUL(T)                                                                                         \
         for (int64_t c0 = 0; c0 < ncols; c0 += PK_COL_CHUNK) {                                                    \
             const int64_t c1 = c0 + PK_COL_CHUNK < ncols ? c0 + PK_COL_CHUNK : ncols;                             \
             /* the first column chunk streams the weights in; later chunks find them in cache */                  \
