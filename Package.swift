@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Innermost quantized kernels: scalar reference beside AVX2 and AVX-512 VNNI variants, runtime dispatch.
@@ -72,6 +73,13 @@ let package = Package(
             ],
             swiftSettings: hotSwift
         ),
+        // The chat app's persistence: one interface; the SQLite backend (GRDB).
+        .target(
+            name: "ParleyStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // Locates the test models and fixtures; used by test targets only.
         .target(name: "ParleyTestSupport", path: "Sources/ParleyTestSupport"),
         .testTarget(name: "ParleyGGUFTests", dependencies: ["ParleyGGUF", "ParleyTestSupport"]),
@@ -106,6 +114,7 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        .testTarget(name: "ParleyStoreTests", dependencies: ["ParleyStore"]),
     ],
     swiftLanguageModes: [.v5]
 )
