@@ -25,12 +25,12 @@ public enum StoreLocation: Equatable, Sendable {
 }
 
 /// Opens the store at `location` (see `StoreLocation`) and applies the migrations it lacks, so the store returned
-/// is ready to use. Unopenable files throw `StoreError.unavailable`; so do PostgreSQL URLs until that backend lands.
+/// is ready to use. Unreachable servers and unopenable files throw `StoreError.unavailable`.
 public func openStore(_ location: String) async throws -> any ParleyStore {
     let store: any ParleyStore
     switch try StoreLocation(location) {
     case .sqlite(let path): store = try SQLiteStore(path: path)
-    case .postgres: throw StoreError.unavailable("this build has no PostgreSQL backend yet")
+    case .postgres(let url): store = try await PostgresStore(url: url)
     }
     do {
         try await store.migrate()

@@ -1,14 +1,16 @@
 import Foundation
 import ParleyStore
+import PostgresNIO
 import Testing
 
 /// The backends every behaviour runs against.
 enum Backend: String, Sendable, CustomTestStringConvertible {
-    case sqlite
+    case sqlite, postgres
     var testDescription: String { rawValue }
 }
 
-/// A store at a fresh location (a temporary SQLite file), removed again by `cleanup()`.
+/// A store at a fresh location (a temporary SQLite file, or a PostgreSQL database made for this test alone),
+/// removed again by `cleanup()`.
 final class Harness: @unchecked Sendable {
     let backend: Backend
     /// What `openStore` takes.
@@ -35,6 +37,16 @@ final class Harness: @unchecked Sendable {
                 return Harness(backend: backend, location: location, store: store, removeLocation: remove)
             } catch {
                 await remove()
+                throw error
+            }
+        case .postgres:
+            let database = try await PostgresTestServer.freshDatabase()
+            do {
+                let store: any ParleyStore = migrated
+                    ? try await openStore(database.url) : try await PostgresStore(url: database.url, maxConnections: 8)
+                return Harness(backend: backend, location: database.url, store: store, removeLocation: database.drop)
+            } catch {
+                await database.drop()
                 throw error
             }
         }
@@ -64,6 +76,59 @@ func withHarness(_ backend: Backend, migrated: Bool = true, _ body: (Harness) as
         throw error
     }
     await harness.cleanup()
+}
+
+/// The PostgreSQL server the tests use: `PARLEY_TEST_POSTGRES_URL` (an account allowed to create databases;
+/// `scripts/start-test-postgres.sh` starts one). Every harness gets a database of its own, dropped afterwards.
+enum PostgresTestServer {
+    static var url: String? {
+        guard let url = ProcessInfo.processInfo.environment["PARLEY_TEST_POSTGRES_URL"], !url.isEmpty else { return nil }
+        return url
+    }
+
+    static var required: Bool { ProcessInfo.processInfo.environment["PARLEY_REQUIRE_POSTGRES"] == "1" }
+
+    /// The PostgreSQL suite runs when a server is configured, or is required (and then fails without one).
+    static var shouldRun: Bool { url != nil || required }
+
+    struct NotConfigured: Error, CustomStringConvertible {
+        var description: String {
+            "PARLEY_REQUIRE_POSTGRES=1 but PARLEY_TEST_POSTGRES_URL is not set: run eval \"$(scripts/start-test-postgres.sh)\""
+        }
+    }
+
+    static func freshDatabase() async throws -> (url: String, drop: @Sendable () async -> Void) {
+        guard let adminURL = url else { throw NotConfigured() }
+        let admin = try PostgresLocation(url: adminURL)
+        let name = "parley_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))"
+        try await run(on: admin, "CREATE DATABASE \(name)")
+        var components = URLComponents(string: adminURL)!
+        components.percentEncodedPath = "/" + name
+        let drop: @Sendable () async -> Void = {
+            do {
+                try await run(on: admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            } catch {
+                Issue.record("could not drop the test database \(name): \(String(reflecting: error))")
+            }
+        }
+        return (components.string!, drop)
+    }
+
+    private static func run(on location: PostgresLocation, _ sql: String) async throws {
+        var logger = Logger(label: "parley.store.tests")
+        logger.logLevel = .error
+        let configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: .disable)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        do {
+            _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
 }
 
 // MARK: - Expectations
