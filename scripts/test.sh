@@ -13,6 +13,11 @@ fi
 
 scripts/fetch-test-models.sh
 
+# A throwaway PostgreSQL server: the store tests run every behaviour against it as well as SQLite.
+eval "$(scripts/start-test-postgres.sh)"
+trap 'scripts/stop-test-postgres.sh >/dev/null 2>&1 || true' EXIT
+export PARLEY_REQUIRE_POSTGRES=1
+
 # Release-mode tests: the engine's parity tests run whole models, and debug Swift is ~50x slower.
 swift build -c release --build-tests
 swift test -c release --skip-build "$@"
