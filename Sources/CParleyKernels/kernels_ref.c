@@ -508,3 +508,52 @@ void pk_fill_table_ref(pk_kernel_table *t) {
     t->quantize[PK_Q8_K] = quant_q8_K_ref;
     t->quantize[PK_F32] = quant_f32_copy;
 }
+
+// ---------------------------------------------------------------- weight quantizer and top-k (for the LM-head sketch)
+
+void pk_quantize_weights_q4_0(const float *x, void *dst, int64_t n) {
+    pk_block_q4_0 *y = dst;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        // The value of largest magnitude maps to -8, so the full 4-bit range is used on its side.
+        float extreme = 0.0f;
+        for (int j = 0; j < 32; j++)
+            if (fabsf(x[j]) > fabsf(extreme)) extreme = x[j];
+        const float d = extreme / -8.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[i].d = pk_f2h(d);
+        for (int j = 0; j < 16; j++) {
+            int lo = (int)(x[j] * id + 8.5f), hi = (int)(x[j + 16] * id + 8.5f);
+            lo = lo < 0 ? 0 : lo > 15 ? 15 : lo;
+            hi = hi < 0 ? 0 : hi > 15 ? 15 : hi;
+            y[i].qs[j] = (uint8_t)(lo | (hi << 4));
+        }
+    }
+}
+
+// A min-heap of (value, index) on the k best so far; most values fail the first comparison with its root.
+static void sift_down(float *v, int32_t *id, int32_t k, int32_t i) {
+    for (;;) {
+        int32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < k && v[l] < v[m]) m = l;
+        if (r < k && v[r] < v[m]) m = r;
+        if (m == i) return;
+        const float tv = v[i]; v[i] = v[m]; v[m] = tv;
+        const int32_t ti = id[i]; id[i] = id[m]; id[m] = ti;
+        i = m;
+    }
+}
+
+int32_t pk_top_k(const float *x, int64_t n, int32_t k, float *scratch, int32_t *ids) {
+    if (k > n) k = (int32_t)n;
+    if (k <= 0) return 0;
+    for (int32_t i = 0; i < k; i++) { scratch[i] = x[i]; ids[i] = i; }
+    for (int32_t i = k / 2 - 1; i >= 0; i--) sift_down(scratch, ids, k, i);
+    for (int64_t i = k; i < n; i++) {
+        if (x[i] > scratch[0]) {
+            scratch[0] = x[i];
+            ids[0] = (int32_t)i;
+            sift_down(scratch, ids, k, 0);
+        }
+    }
+    return k;
+}

@@ -9,12 +9,17 @@ public struct BatchEntry: @unchecked Sendable {
     public var position: Int
     public var sequence: SequenceCache
     public var wantsLogits: Bool
+    /// With `wantsLogits`: 0 for the whole exact distribution; n > 0 when only the n most likely tokens can ever
+    /// be used (greedy: 1, top-k: k), which lets a model with a head sketch compute only those exactly (the
+    /// rest of the row is -∞). See `GenerationParameters.candidatesNeeded`.
+    public var candidatesNeeded: Int
 
-    public init(token: TokenID, position: Int, sequence: SequenceCache, wantsLogits: Bool) {
+    public init(token: TokenID, position: Int, sequence: SequenceCache, wantsLogits: Bool, candidatesNeeded: Int = 0) {
         self.token = token
         self.position = position
         self.sequence = sequence
         self.wantsLogits = wantsLogits
+        self.candidatesNeeded = candidatesNeeded
     }
 }
 

@@ -38,6 +38,7 @@ final class Gemma3Model: LanguageModel, @unchecked Sendable {
     let layers: [Layer]
     let outputNorm: [Float]
     let head: Linear
+    let headSketch: HeadSketch?
     let embeddingScale: Float
     /// Rotary angles for local and global layers.
     let ropes: [RoPETable]
@@ -78,6 +79,7 @@ final class Gemma3Model: LanguageModel, @unchecked Sendable {
         head = file.tensor(named: "output.weight") != nil
             ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
             : tokenEmbedding
+        headSketch = HeadSketch.worthwhile(for: head) ? HeadSketch(head: head) : nil
         embeddingScale = Float(d).squareRoot()
         ropes = [RoPETable(base: Self.localRoPEBase, ropeDims: hp.ropeDimensions),
                  RoPETable(base: hp.ropeBase, ropeDims: hp.ropeDimensions)]
@@ -143,6 +145,6 @@ final class Gemma3Model: LanguageModel, @unchecked Sendable {
             }
         }
         advanceSequences(batch)
-        computeLogits(batch: batch, hidden: ws.hidden, outputNorm: outputNorm, head: head, workspace: ws)
+        computeLogits(batch: batch, hidden: ws.hidden, outputNorm: outputNorm, head: head, sketch: headSketch, workspace: ws)
     }
 }

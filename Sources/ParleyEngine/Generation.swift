@@ -18,6 +18,19 @@ public struct GenerationParameters: Sendable {
     public init() {}
 }
 
+extension GenerationParameters {
+    /// 1 when generation only ever takes the most likely token (greedy) and nothing needs the rest of the
+    /// distribution; 0 otherwise (sampling, logprobs, prompt scoring, penalties that can reorder tokens).
+    /// Top-k sampling could in principle use candidates too, but the sketch ranks the k-th token of a flat tail
+    /// too loosely to verify it: measured, 30–100 % of top-40 rows fell back to the exact head.
+    public var candidatesNeeded: Int {
+        if logprobs || topLogprobs > 0 || echoPromptLogprobs { return 0 }
+        let s = sampling
+        if s.repetitionPenalty != 1 || s.presencePenalty != 0 || s.frequencyPenalty != 0 { return 0 }
+        return s.temperature <= 0 ? 1 : 0
+    }
+}
+
 public struct TokenLogprob: Sendable, Equatable {
     public var id: TokenID
     public var logprob: Float

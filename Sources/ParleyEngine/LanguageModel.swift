@@ -42,20 +42,29 @@ extension LanguageModel {
 
     /// Final norm and LM head for the entries that want logits.
     func computeLogits(batch: UnsafeBufferPointer<BatchEntry>, hidden: UnsafePointer<Float>, outputNorm: [Float],
-                       head: Linear, workspace: Workspace) {
+                       head: Linear, sketch: HeadSketch?, workspace: Workspace) {
         let d = hyperparameters.embeddingLength
         var rows = 0
+        // The sketch serves the step only when every row can do with candidates.
+        var candidatesOnly = sketch != nil
         outputNorm.withUnsafeBufferPointer { w in
             for (t, entry) in batch.enumerated() where entry.wantsLogits {
                 precondition(rows < workspace.maxLogitRows, "more logit rows than the workspace holds")
                 rmsNorm(hidden + t * d, weight: w.baseAddress!, eps: hyperparameters.rmsEpsilon, count: d,
                         into: workspace.normed + rows * d)
+                workspace.candidateCounts[rows] = entry.candidatesNeeded
+                if entry.candidatesNeeded <= 0 { candidatesOnly = false }
                 rows += 1
             }
         }
         guard rows > 0 else { return }
-        head.apply(workspace.normed, count: rows, into: workspace.logits, outStride: hyperparameters.vocabularySize,
-                   workspace: workspace)
+        if candidatesOnly, let sketch {
+            sketch.logits(workspace.normed, rows: rows, needed: workspace.candidateCounts, into: workspace.logits,
+                          workspace: workspace)
+        } else {
+            head.apply(workspace.normed, count: rows, into: workspace.logits, outStride: hyperparameters.vocabularySize,
+                       workspace: workspace)
+        }
     }
 
     /// Marks the batch's positions as written in each sequence.

@@ -30,6 +30,17 @@ struct Linear: @unchecked Sendable {
         self.activationType = pk_vec_dot_type(type)
     }
 
+    /// A matrix in memory the caller keeps alive (a converted copy of a file's tensor).
+    init(name: String, type: pk_type, inFeatures: Int, outFeatures: Int, data: UnsafeRawPointer, rowBytes: Int) {
+        self.name = name
+        self.type = type
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.data = data
+        self.rowBytes = rowBytes
+        self.activationType = pk_vec_dot_type(type)
+    }
+
     /// Bytes one activation row takes once quantized for this matrix.
     var activationRowBytes: Int { Int(pk_row_bytes(activationType, Int64(inFeatures))) }
 

@@ -26,6 +26,7 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
     let layers: [Layer]
     let outputNorm: [Float]
     let head: Linear  // [vocab][d]
+    let headSketch: HeadSketch?
     let rope: RoPETable
 
     init(file: GGUFFile) throws {
@@ -51,6 +52,7 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         head = file.tensor(named: "output.weight") != nil
             ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
             : tokenEmbedding
+        headSketch = HeadSketch.worthwhile(for: head) ? HeadSketch(head: head) : nil
         rope = RoPETable(base: hp.ropeBase, ropeDims: hp.ropeDimensions)
     }
 
@@ -93,6 +95,6 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
             ws.forEachToken(n) { t in addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
         }
         advanceSequences(batch)
-        computeLogits(batch: batch, hidden: ws.hidden, outputNorm: outputNorm, head: head, workspace: ws)
+        computeLogits(batch: batch, hidden: ws.hidden, outputNorm: outputNorm, head: head, sketch: headSketch, workspace: ws)
     }
 }

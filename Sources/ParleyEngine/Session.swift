@@ -34,7 +34,7 @@ public final class Session: @unchecked Sendable {
 
     /// Evaluates `tokens` after what is cached. Calls `onLogits(i, row)` for each token index i in
     /// `logitsFor` (row = the next-token logits after tokens[i]).
-    func evaluate(_ tokens: ArraySlice<TokenID>, logitsFor wanted: (Int) -> Bool,
+    func evaluate(_ tokens: ArraySlice<TokenID>, logitsFor wanted: (Int) -> Bool, candidatesNeeded: Int = 0,
                   onLogits: (Int, UnsafeMutablePointer<Float>) -> Void) throws {
         let vocab = vocabularySize
         for t in tokens where t < 0 || Int(t) >= vocab {
@@ -52,7 +52,8 @@ public final class Session: @unchecked Sendable {
                 let want = wanted(index - tokens.startIndex)
                 if want && rows.count == workspace.maxLogitRows { break }
                 if want { rows.append(index - tokens.startIndex) }
-                batch.append(BatchEntry(token: tokens[index], position: evaluated.count, sequence: cache, wantsLogits: want))
+                batch.append(BatchEntry(token: tokens[index], position: evaluated.count, sequence: cache, wantsLogits: want,
+                                        candidatesNeeded: candidatesNeeded))
                 evaluated.append(tokens[index])
                 index += 1
             }
@@ -62,9 +63,10 @@ public final class Session: @unchecked Sendable {
     }
 
     /// Runs one generated token and copies out its next-token logits, reusing the batch storage (no allocation).
-    private func decodeStep(_ token: TokenID, into logits: UnsafeMutablePointer<Float>) throws {
+    private func decodeStep(_ token: TokenID, candidatesNeeded: Int, into logits: UnsafeMutablePointer<Float>) throws {
         batch.removeAll(keepingCapacity: true)
-        batch.append(BatchEntry(token: token, position: evaluated.count, sequence: cache, wantsLogits: true))
+        batch.append(BatchEntry(token: token, position: evaluated.count, sequence: cache, wantsLogits: true,
+                                candidatesNeeded: candidatesNeeded))
         try model.run(batch, workspace: workspace)
         evaluated.append(token)
         logits.update(from: workspace.logits, count: vocabularySize)
@@ -106,7 +108,8 @@ public final class Session: @unchecked Sendable {
 
         let suffix = prompt[reuse...]
         let lastIndex = suffix.count - 1
-        try evaluate(suffix, logitsFor: { i in i == lastIndex || parameters.echoPromptLogprobs }) { i, row in
+        try evaluate(suffix, logitsFor: { i in i == lastIndex || parameters.echoPromptLogprobs },
+                     candidatesNeeded: parameters.candidatesNeeded) { i, row in
             if parameters.echoPromptLogprobs, i < lastIndex {
                 promptLogprobs.append(describe(row, chosen: prompt[reuse + i + 1]))
             }
@@ -155,7 +158,7 @@ public final class Session: @unchecked Sendable {
                 finish = .contextFull
                 break
             }
-            try decodeStep(token, into: nextLogits)
+            try decodeStep(token, candidatesNeeded: parameters.candidatesNeeded, into: nextLogits)
         }
         if finish == .length || finish == .cancelled || finish == .contextFull {
             text += stops.flush() + detokenizer.flush()

@@ -30,6 +30,10 @@ public final class Workspace: @unchecked Sendable {
     let quantizedActivations: UnsafeMutableRawPointer
     // [maxLogitRows][vocabularySize]
     public let logits: UnsafeMutablePointer<Float>
+    /// Per logit row: how many of the most likely tokens sampling can use (`BatchEntry.candidatesNeeded`).
+    let candidateCounts: UnsafeMutablePointer<Int>
+    /// The head sketch's per-row working space: candidate ids and values, and an activation row.
+    let candidateScratch: CandidateScratch
 
     /// Reused parallel jobs, so decode steps allocate nothing.
     let projectionJob = ProjectionJob()
@@ -62,6 +66,13 @@ public final class Workspace: @unchecked Sendable {
         // one score row per query head of a KV-head group, per thread
         scores = floats(threads * attentionCapacity * max(1, hyper.headCount / max(1, hyper.kvHeadCount)))
         logits = floats(maxLogitRows * hyper.vocabularySize)
+        candidateCounts = UnsafeMutablePointer<Int>.allocate(capacity: maxLogitRows)
+        candidateCounts.initialize(repeating: 0, count: maxLogitRows)
+        let perRow = HeadSketch.maximumCandidates
+        candidateScratch = CandidateScratch(
+            ids: floats(maxLogitRows * perRow).withMemoryRebound(to: Int32.self, capacity: maxLogitRows * perRow) { $0 },
+            values: floats(maxLogitRows * perRow),
+            activations: UnsafeMutableRawPointer(floats(maxLogitRows * ((hyper.embeddingLength + 255) / 256 + 1) * 73)))
         ropeTables = floats(2 * maxBatch * hyper.ropeDimensions)
         // Q8_K rows are the largest activation format: 292 bytes per 256 values (+ one block of slack).
         let qBytes = maxBatch * ((widest + 255) / 256 + 1) * 292
@@ -85,5 +96,14 @@ public final class Workspace: @unchecked Sendable {
 
     deinit {
         for p in allocations { p.deallocate() }
+        candidateCounts.deallocate()
     }
+}
+
+/// Scratch for `HeadSketch.logits`: `HeadSketch.maximumCandidates` ids and values per logit row, and room for
+/// one quantized activation row per logit row.
+struct CandidateScratch {
+    let ids: UnsafeMutablePointer<Int32>
+    let values: UnsafeMutablePointer<Float>
+    let activations: UnsafeMutableRawPointer
 }

@@ -26,6 +26,10 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(name: .customLong("exact-logits"),
+          help: "Compute every logit exactly, as requests for logprobs do (default: what greedy and top-k sampling need: the head sketch's candidates rescored exactly).")
+    var exactLogits = false
+
     func validate() throws {
         if prompt < 0 || generate < 0 { throw ValidationError("-p and -n must be ≥ 0") }
         if repetitions < 1 { throw ValidationError("-r must be ≥ 1") }
@@ -49,12 +53,15 @@ struct Bench: ParsableCommand {
         let prefill: Figures?
         let decode: Figures?
         let peak_rss_mib: Double
+        /// "candidates" (greedy / top-k sampling's logits) or "exact" (every logit, as for logprobs).
+        let logits: String
     }
 
     func run() throws {
         let loaded = try ModelOptions(model: model, threads: threads).load()
         let threadCount = threads ?? Model.defaultThreads
         let vocab = loaded.hyperparameters.vocabularySize
+        let candidates = exactLogits ? 0 : 1
         let length = max(prompt, generate) + 1
         // Prompts run in chunks of at most 256 tokens, as sessions and the server do: the panel GEMM already packs
         // its weights per 256 columns, and smaller scratch keeps the footprint down.
@@ -68,7 +75,8 @@ struct Bench: ParsableCommand {
         func timePrefill() throws -> Double {
             let sequence = SequenceCache(pool: pool, capacity: length)
             let batch = tokens.prefix(prompt).enumerated().map {
-                BatchEntry(token: $1, position: $0, sequence: sequence, wantsLogits: $0 == prompt - 1)
+                BatchEntry(token: $1, position: $0, sequence: sequence, wantsLogits: $0 == prompt - 1,
+                           candidatesNeeded: candidates)
             }
             let start = DispatchTime.now().uptimeNanoseconds
             for chunk in stride(from: 0, to: batch.count, by: workspace.maxBatch) {
@@ -79,7 +87,8 @@ struct Bench: ParsableCommand {
 
         func timeDecode() throws -> Double {
             let sequence = SequenceCache(pool: pool, capacity: length)
-            var entry = [BatchEntry(token: tokens[0], position: 0, sequence: sequence, wantsLogits: true)]
+            var entry = [BatchEntry(token: tokens[0], position: 0, sequence: sequence, wantsLogits: true,
+                                    candidatesNeeded: candidates)]
             let start = DispatchTime.now().uptimeNanoseconds
             for i in 0..<generate {
                 entry[0].token = tokens[i]
@@ -103,7 +112,7 @@ struct Bench: ParsableCommand {
             model: URL(fileURLWithPath: model).lastPathComponent, threads: threadCount, isa: activeKernelISA(),
             prompt_tokens: prompt, generated_tokens: generate, prefill_tok_s: prefill?.median,
             decode_tok_s: decode?.median, prefill: prefill, decode: decode,
-            peak_rss_mib: Double(usage.ru_maxrss) / 1024)
+            peak_rss_mib: Double(usage.ru_maxrss) / 1024, logits: exactLogits ? "exact" : "candidates")
         if json {
             writeOut(try jsonString(output) + "\n")
             return

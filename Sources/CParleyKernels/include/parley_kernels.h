@@ -61,6 +61,12 @@ void pk_dequantize_row(pk_type type, const void *src, float *dst, int64_t n);
 /// Quantizes n floats into `dst` in an activation format (Q8_0, Q8_1 or Q8_K; F32 copies).
 void pk_quantize_row(pk_type dot_type, const float *src, void *dst, int64_t n);
 
+/// Quantizes n weights (a multiple of 32) to Q4_0 blocks (ggml's rounding: the largest magnitude maps to -8).
+void pk_quantize_weights_q4_0(const float *src, void *dst, int64_t n);
+
+/// Indices of the k largest of x[0..<n] (k ≤ n), in no particular order; `scratch` holds k floats. Returns k.
+int32_t pk_top_k(const float *x, int64_t n, int32_t k, float *scratch, int32_t *ids);
+
 /// Canonical result of a quantized dot product (batch invariance). For a given ISA, the value for (weight row,
 /// activation column) is bit-identical whichever entry point computes it (pk_vec_dot, pk_matvec, pk_matmul with any
 /// number of columns, at any position in the batch, over any row range / thread split). Every block's integer sum is

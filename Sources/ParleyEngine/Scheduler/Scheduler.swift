@@ -168,10 +168,11 @@ public final class Scheduler: @unchecked Sendable {
         let token = model.tokenizer.bos ?? 0
         let rows = workspace.maxLogitRows
         let prefill = (0..<length).map {
-            BatchEntry(token: token, position: $0, sequence: sequence, wantsLogits: $0 >= length - rows)
+            BatchEntry(token: token, position: $0, sequence: sequence, wantsLogits: $0 >= length - rows, candidatesNeeded: 1)
         }
+        // Candidate rows: the full-precision LM head stays paged out until a request needs whole distributions.
         try? model.run(prefill, workspace: workspace)
-        try? model.run([BatchEntry(token: token, position: length, sequence: sequence, wantsLogits: true)],
+        try? model.run([BatchEntry(token: token, position: length, sequence: sequence, wantsLogits: true, candidatesNeeded: 1)],
                        workspace: workspace)
         sequence.truncate(to: 0)
     }
@@ -313,7 +314,8 @@ public final class Scheduler: @unchecked Sendable {
         var logitOwners: [Slot] = []
         // Decode tokens first: one per generating sequence.
         for slot in active where slot.prefillDone {
-            batch.append(BatchEntry(token: slot.nextInput, position: slot.position, sequence: slot.cache!, wantsLogits: true))
+            batch.append(BatchEntry(token: slot.nextInput, position: slot.position, sequence: slot.cache!, wantsLogits: true,
+                                    candidatesNeeded: slot.candidatesNeeded))
             logitOwners.append(slot)
         }
         // Then prompt chunks, oldest first, within the step budget.
@@ -323,7 +325,8 @@ public final class Scheduler: @unchecked Sendable {
             let chunk = min(prompt.count - slot.fed, budget)
             for i in slot.fed..<(slot.fed + chunk) {
                 let last = i == prompt.count - 1
-                batch.append(BatchEntry(token: prompt[i], position: i, sequence: slot.cache!, wantsLogits: last))
+                batch.append(BatchEntry(token: prompt[i], position: i, sequence: slot.cache!, wantsLogits: last,
+                                        candidatesNeeded: slot.candidatesNeeded))
                 if last { logitOwners.append(slot) }
             }
             slot.pendingFeed = chunk
@@ -455,6 +458,8 @@ final class Slot: @unchecked Sendable {
     var position = 0
     var nextInput: TokenID = 0
     var generated = 0
+    /// What its logit rows need (see `BatchEntry.candidatesNeeded`); a JSON constraint may need any token.
+    let candidatesNeeded: Int
     private var row: UnsafeMutablePointer<Float>?
     private let cancelled = CancelFlag()
 
@@ -466,6 +471,7 @@ final class Slot: @unchecked Sendable {
         for t in request.prompt { sampler.accept(t) }
         self.sampler = sampler
         stops = StopStringMatcher(request.parameters.stopStrings)
+        candidatesNeeded = request.constraint == nil ? request.parameters.candidatesNeeded : 0
     }
 
     deinit { row?.deallocate() }
