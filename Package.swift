@@ -54,8 +54,6 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
-        // The chat app's persistence interface (backends arrive with the store branch).
-        .target(name: "ParleyStore"),
         // The HTTP server: the OpenAI-compatible API, the chat app's /api (accounts, sessions, conversations,
         // streamed replies persisted as they grow) and the web UI, embedded at build time by EmbedUI.
         .target(
