@@ -416,7 +416,8 @@ import Testing
             let saved = try await a.tree(id).messages.first { $0["id"] as? String == stopID }
             #expect(saved?["status"] as? String == "incomplete")
             #expect(saved?["content"] as? String == done["content"] as? String)
-            #expect(!(saved?["content"] as? String ?? "").isEmpty)
+            let kept = saved?["content"] as? String ?? ""
+            #expect(!kept.isEmpty)
             // Stopping again is harmless; an unknown id is not found.
             #expect(try await a.post("/api/messages/\(stopID)/stop").status == .noContent)
             #expect(try await a.post("/api/messages/unknown/stop").status == .notFound)
