@@ -240,7 +240,7 @@ export function parseInline(src) {
         const t = parseLinkTarget(src, close + 1);
         if (t) {
           const alt = src.slice(i + 2, close) || t.url;
-          const kids = link(t.url, [`🖼 ${alt}`], t.title);
+          const kids = link(t.url, [`[image: ${alt}]`], t.title);
           if (text) { out.push(text); text = ''; }
           out.push(...kids);
           i = t.end; continue;
