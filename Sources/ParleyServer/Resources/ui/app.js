@@ -239,6 +239,8 @@ function setAuthMode(mode) {
 }
 
 function showAuth(message) {
+  $('toasts').replaceChildren();
+  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   show($('boot'), false);
   show($('app'), false);
   show($('auth'), true);
