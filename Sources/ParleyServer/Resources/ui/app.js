@@ -66,6 +66,9 @@ function toast(message, kind = 'error') {
     el('span', { class: 'toast-text' }, message), close);
   const remove = () => node.remove();
   close.addEventListener('click', remove);
+  // A modal dialog sits in the top layer, above everything else: toasts must live inside it to be seen.
+  const host = document.querySelector('dialog[open]') || document.body;
+  if (box.parentNode !== host) host.append(box);
   box.append(node);
   setTimeout(remove, kind === 'error' ? 10000 : 4000);
   while (box.children.length > 4) box.firstElementChild.remove();
@@ -157,9 +160,14 @@ function openDialog(dialog) {
 }
 
 for (const dialog of document.querySelectorAll('dialog')) {
+  dialog.addEventListener('close', () => { if ($('toasts').parentNode === dialog) document.body.append($('toasts')); });
   dialog.addEventListener('click', (e) => {
     if (e.target.closest('[data-close]')) dialog.close('cancel');
-    else if (e.target === dialog) dialog.close('cancel'); // a click on the backdrop
+    else if (e.target === dialog) { // the dialog box itself (its padding) or the backdrop around it
+      const r = dialog.getBoundingClientRect();
+      const outside = e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom;
+      if (outside && e.detail > 0) dialog.close('cancel'); // a real pointer click on the backdrop
+    }
   });
 }
 
