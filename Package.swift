@@ -52,22 +52,33 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
-        // The OpenAI-compatible HTTP server: routes, JSON shapes, errors, metrics; the scheduler lives in the engine.
+        // The chat app's persistence interface (backends arrive with the store branch).
+        .target(name: "ParleyStore"),
+        // The HTTP server: the OpenAI-compatible API, the chat app's /api (accounts, sessions, conversations,
+        // streamed replies persisted as they grow) and the web UI, embedded at build time by EmbedUI.
         .target(
             name: "ParleyServer",
             dependencies: [
-                "ParleyEngine", "ParleyTokenizer",
+                "ParleyEngine", "ParleyTokenizer", "ParleyStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            swiftSettings: hotSwift
+            exclude: ["Resources"],
+            swiftSettings: hotSwift,
+            plugins: ["EmbedUI"]
         ),
+        // Turns every file in Sources/ParleyServer/Resources/ui into a Swift source (name, bytes) at build time.
+        .executableTarget(name: "EmbedUIGenerator", path: "Plugins/EmbedUIGenerator"),
+        .plugin(name: "EmbedUI", capability: .buildTool(), dependencies: ["EmbedUIGenerator"], path: "Plugins/EmbedUI"),
         .executableTarget(
             name: "parley",
             dependencies: [
                 "ParleyEngine",
                 "ParleyModels",
                 "ParleyServer",
+                "ParleyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -95,6 +106,15 @@ let package = Package(
             name: "ParleyServerTests",
             dependencies: [
                 "ParleyServer", "ParleyEngine", "ParleyTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // The chat app over HTTP: accounts, sessions, CSRF, keys, conversations, streamed replies, the UI, and a
+        // crash of the real `parley serve` mid-reply (so it depends on the executable being built).
+        .testTarget(
+            name: "ParleyAppTests",
+            dependencies: [
+                "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

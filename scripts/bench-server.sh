@@ -42,9 +42,12 @@ if [ -x "$llama" ]; then
   run_load "llama-server"
   stop "$pid"
 fi
-"$bin" serve -m "$model" -t "$threads" --parallel 8 --ctx 1024 --port "$port" --host 127.0.0.1 >/tmp/bench-parley.log 2>&1 &
+# --no-auth: /v1 open like llama-server's; the chat app's database goes to a throwaway home.
+home="$(mktemp -d)"
+PARLEY_HOME="$home" "$bin" serve -m "$model" -t "$threads" --parallel 8 --ctx 1024 --port "$port" --host 127.0.0.1 --no-auth \
+  >/tmp/bench-parley.log 2>&1 &
 pid=$!
-trap 'stop $pid' EXIT
+trap 'stop $pid; rm -rf "$home"' EXIT
 wait_healthy
 run_load "parley      "
 stop "$pid"

@@ -22,7 +22,9 @@ port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.
 key="conformance-$RANDOM$RANDOM"
 ctx=1024
 log="$(mktemp)"
-"$bin" serve -m "$model" --host 127.0.0.1 --port "$port" --parallel 8 --ctx "$ctx" -t 2 \
+# Accounts are on (the default): /v1 takes the static --api-key. The chat app's database goes to a throwaway home.
+home="$(mktemp -d)"
+PARLEY_HOME="$home" "$bin" serve -m "$model" --host 127.0.0.1 --port "$port" --parallel 8 --ctx "$ctx" -t 2 \
   --api-key "$key" --queue 4 --max-body 65536 >"$log" 2>&1 &
 server=$!
 cleanup() {
@@ -30,6 +32,7 @@ cleanup() {
   for _ in $(seq 1 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$server" 2>/dev/null || true
   rm -f "$log"
+  rm -rf "$home"
 }
 trap cleanup EXIT
 

@@ -52,28 +52,60 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let response: Response
+        let app = request.uri.path.hasPrefix("/api/")
         do {
             response = try await next(request, context)
-        } catch let error as OpenAIError {
+        } catch let error as AppError {
             response = error.response()
+        } catch let error as OpenAIError {
+            if app {
+                var e = AppError(error.status, error.code ?? AppError.defaultCode(error.status), error.message)
+                e.headers = error.headers
+                response = e.response()
+            } else {
+                response = error.response()
+            }
         } catch let error as HTTPError {
             let message = error.body ?? (error.status == .notFound
                 ? "Unknown path \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
-            let type = error.status == .notFound ? "invalid_request_error" : "server_error"
-            response = OpenAIError(status: error.status, message: message, type: type,
-                                   code: error.status == .notFound ? "unknown_url" : nil).response()
+            if app {
+                response = AppError(error.status, error.status == .notFound ? "unknown_url" : AppError.defaultCode(error.status),
+                                    message).response()
+            } else {
+                let type = error.status == .notFound ? "invalid_request_error" : "server_error"
+                response = OpenAIError(status: error.status, message: message, type: type,
+                                       code: error.status == .notFound ? "unknown_url" : nil).response()
+            }
         } catch let error as any HTTPResponseError {
             // Hummingbird's own errors, such as a body over the size limit (413).
             let tooLarge = error.status == .contentTooLarge
-            response = OpenAIError(status: error.status,
-                                   message: tooLarge ? "The request body is too large." : error.status.reasonPhrase,
-                                   type: error.status.code < 500 ? "invalid_request_error" : "server_error",
-                                   code: tooLarge ? "request_too_large" : nil).response()
+            let message = tooLarge ? "The request body is too large." : error.status.reasonPhrase
+            if app {
+                response = AppError(error.status, tooLarge ? "request_too_large" : AppError.defaultCode(error.status), message).response()
+            } else {
+                response = OpenAIError(status: error.status, message: message,
+                                       type: error.status.code < 500 ? "invalid_request_error" : "server_error",
+                                       code: tooLarge ? "request_too_large" : nil).response()
+            }
         } catch {
-            response = OpenAIError(status: .internalServerError, message: "internal error: \(error)",
-                                   type: "server_error").response()
+            response = app ? AppError(.internalServerError, "internal_error", "internal error: \(error)").response()
+                : OpenAIError(status: .internalServerError, message: "internal error: \(error)", type: "server_error").response()
         }
         metrics.countRequest(path: request.uri.path, status: Int(response.status.code))
+        return response
+    }
+}
+
+/// `nosniff` on every response, and the UI's policy on `/api` too (a JSON reply opened as a page runs nothing).
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if response.headers[.init("X-Content-Type-Options")!] == nil {
+            response.headers[.init("X-Content-Type-Options")!] = "nosniff"
+        }
+        if request.uri.path.hasPrefix("/api/"), response.headers[.init("Content-Security-Policy")!] == nil {
+            response.headers[.init("Content-Security-Policy")!] = "default-src 'none'; frame-ancestors 'none'"
+        }
         return response
     }
 }

@@ -3,25 +3,36 @@ import Hummingbird
 import ParleyEngine
 import ParleyTokenizer
 
-/// The OpenAI-compatible API over a catalog of models.
+/// The HTTP API over a catalog of models: the OpenAI-compatible `/v1`, and, with a chat app, its `/api`, the
+/// web UI and the accounts that guard them.
 public struct ParleyAPI: Sendable {
     public let catalog: ModelCatalog
     public let metrics: ServerMetrics
     public let apiKey: String?
     public let maxBodyBytes: Int
+    /// The chat app (accounts, conversations); nil serves only the OpenAI API, guarded by `apiKey` when set.
+    public let app: ChatApp?
+    /// The `/api` routes `makeRouter` registered.
+    public let apiRoutes = RouteRecorder()
 
     public init(catalog: ModelCatalog, metrics: ServerMetrics = ServerMetrics(), apiKey: String? = nil,
-                maxBodyBytes: Int = 4 << 20) {
+                maxBodyBytes: Int = 4 << 20, app: ChatApp? = nil) {
         self.catalog = catalog
         self.metrics = metrics
         self.apiKey = apiKey
         self.maxBodyBytes = maxBodyBytes
+        self.app = app
     }
 
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func makeRouter() -> Router<ParleyRequestContext> {
+        let router = Router(context: ParleyRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware(metrics: metrics))
-        if let apiKey, !apiKey.isEmpty { router.add(middleware: APIKeyMiddleware(key: apiKey)) }
+        router.add(middleware: SecurityHeadersMiddleware())
+        if let app {
+            router.add(middleware: AuthMiddleware(auth: app.auth))
+        } else if let apiKey, !apiKey.isEmpty {
+            router.add(middleware: APIKeyMiddleware(key: apiKey))
+        }
         let api = self
         router.get("/health") { _, _ in api.health() }
         router.get("/metrics") { _, _ in api.metricsResponse() }
@@ -37,6 +48,10 @@ public struct ParleyAPI: Sendable {
         }
         router.post("/v1/embeddings") { request, _ in
             try await api.embeddings(try await api.fields(request))
+        }
+        if let app {
+            app.register(on: router, recorder: apiRoutes)
+            StaticUI.register(on: router)
         }
         return router
     }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ParleyEngine
+import ParleyStore
 
 /// What `parley serve` runs with.
 public struct ServerOptions: Sendable {
@@ -13,23 +14,73 @@ public struct ServerOptions: Sendable {
     public var scheduler = SchedulerConfiguration()
     public var apiKey: String?
     public var maxBodyBytes = 4 << 20
+    /// Opens the chat app's database; nil serves only the OpenAI API (no `/api`, no UI).
+    public var openStore: (@Sendable () async throws -> any ParleyStore)?
+    /// Where the database is, for the start-up message.
+    public var databaseDescription = ""
+    /// `--no-auth`: one implicit local admin, no sign-in; only a loopback host is allowed.
+    public var noAuth = false
+    /// The system prompt of conversations that set none.
+    public var defaultSystemPrompt = ChatApp.standardSystemPrompt
+    /// Take the client address for sign-in rate limits from `X-Forwarded-For` (behind a reverse proxy).
+    public var trustForwardedFor = false
 
     public init() {}
+
+    /// Hosts that only this machine can reach.
+    public static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return h == "localhost" || h == "::1" || h == "127.0.0.1" 
+            || (h.hasPrefix("127.") && h.split(separator: ".").count == 4 && h.split(separator: ".").allSatisfy { UInt8($0) != nil })
+    }
+}
+
+public struct ServerStartError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Runs the HTTP server until SIGINT/SIGTERM. The port opens at once; `/health` answers 503 until every model
 /// has loaded. Shutdown is graceful: no new connections, in-flight responses (streams too) run to their end.
 public enum ParleyServer {
     public static func run(_ options: ServerOptions, onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        if options.noAuth, !ServerOptions.isLoopback(options.host) {
+            throw ServerStartError("--no-auth serves everyone as the admin, so it only listens on loopback (127.0.0.1, ::1 or localhost), not on '\(options.host)'. Drop --no-auth to use accounts, or bind to 127.0.0.1.")
+        }
         let catalog = ModelCatalog()
-        let api = ParleyAPI(catalog: catalog, apiKey: options.apiKey, maxBodyBytes: options.maxBodyBytes)
+        let metrics = ServerMetrics()
+        var store: (any ParleyStore)?
+        var app: ChatApp?
+        if let open = options.openStore {
+            let opened = try await open()
+            store = opened
+            do {
+                app = try await ChatApp.start(store: opened, catalog: catalog, metrics: metrics, accounts: !options.noAuth,
+                                              staticAPIKey: options.apiKey, defaultSystemPrompt: options.defaultSystemPrompt,
+                                              defaultModel: options.modelIDs.first ?? nil, maxBodyBytes: options.maxBodyBytes,
+                                              trustForwardedFor: options.trustForwardedFor)
+            } catch {
+                try? await opened.close()
+                throw error
+            }
+        }
+        let chatApp = app
+        let api = ParleyAPI(catalog: catalog, metrics: metrics, apiKey: options.apiKey, maxBodyBytes: options.maxBodyBytes,
+                            app: chatApp)
         var logger = Logger(label: "parley")
         logger.logLevel = .warning
-        let app = Application(
+        let application = Application(
             router: api.makeRouter(),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "parley"),
             onServerRunning: { channel in
-                onListening("listening on http://\(options.host):\(channel.localAddress?.port ?? options.port)")
+                let port = channel.localAddress?.port ?? options.port
+                let host = options.host.contains(":") ? "[\(options.host)]" : options.host
+                onListening("listening on http://\(host):\(port)")
+                if chatApp != nil {
+                    let shown = host == "0.0.0.0" || host == "[::]" ? "localhost" : host
+                    onListening("chat UI: open http://\(shown):\(port)/ (database: \(options.databaseDescription); "
+                                + (options.noAuth ? "no accounts, local user" : "accounts on") + ")")
+                }
             },
             logger: logger
         )
@@ -54,7 +105,14 @@ public enum ParleyServer {
             }
         }
         defer { catalog.shutdown() }
-        try await app.runService()
+        do {
+            try await application.runService()
+        } catch {
+            loader.cancel()
+            try? await store?.close()
+            throw error
+        }
         _ = await loader.result
+        try? await store?.close()
     }
 }

@@ -3,11 +3,16 @@ import Foundation
 import ParleyEngine
 import ParleyModels
 import ParleyServer
+import ParleyStore
 
 /// `parley serve`: the OpenAI-compatible HTTP server with continuous batching.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve models over an OpenAI-compatible HTTP API (chat, completions, embeddings, models).")
+        abstract: "Serve the chat app (web UI and /api) and an OpenAI-compatible HTTP API (chat, completions, embeddings, models).",
+        discussion: """
+            Accounts are on by default: the first account to sign up is the admin, and /v1 needs a user's API key \
+            (or --api-key). --no-auth serves one implicit local admin without sign-in and listens on loopback only.
+            """)
 
     @Option(name: [.customShort("m"), .long],
             help: "A .gguf file or a store name (repeat to serve several; the id is the file name). Default: the default model, pulled on first use.")
@@ -19,8 +24,17 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("ctx"), help: "Context length per sequence (default: the model's, at most 4096).")
     var contextLength: Int?
     @Option(name: [.customShort("t"), .long], help: "Worker threads (default: all cores).") var threads: Int?
-    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on /v1 requests (or set PARLEY_API_KEY).")
+    @Option(name: .customLong("api-key"), help: "A static key accepted on /v1 as 'Authorization: Bearer KEY' besides users' keys (or set PARLEY_API_KEY); with --no-auth it is required on /v1.")
     var apiKey: String?
+    @Option(name: .customLong("database"),
+            help: "The chat app's database: a SQLite file path or sqlite:// URL, or postgres://… (default: $PARLEY_HOME/parley.sqlite, PARLEY_HOME defaults to ~/.parley).")
+    var database: String?
+    @Flag(name: .customLong("no-auth"), help: "No accounts: one implicit local admin, no sign-in. Only allowed on a loopback host.")
+    var noAuth = false
+    @Option(name: .customLong("system-prompt"), help: "The system prompt of chats that set none.")
+    var systemPrompt: String?
+    @Flag(name: .customLong("trust-proxy"), help: "Behind a reverse proxy: rate-limit sign-ins by the X-Forwarded-For address.")
+    var trustProxy = false
     @Option(name: .customLong("queue"), help: "Requests that may wait for a slot before 429.") var queue = 64
     @Option(name: .customLong("step-tokens"), help: "Most tokens in one batched forward step.") var stepTokens = 512
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 beyond).") var maxBody = 4 << 20
@@ -31,6 +45,26 @@ struct Serve: AsyncParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
         if queue < 0 { throw ValidationError("--queue must be at least 0") }
+        if noAuth && !ServerOptions.isLoopback(host) {
+            throw ValidationError("--no-auth serves everyone as the admin, so it only listens on loopback (127.0.0.1, ::1 or localhost), not on '\(host)'. Drop --no-auth to use accounts.")
+        }
+    }
+
+    /// `--database`, else `$PARLEY_HOME/parley.sqlite` (the directory is created).
+    static func databaseURL(_ option: String?) throws -> String {
+        if let option, !option.isEmpty { return option }
+        let env = ProcessInfo.processInfo.environment
+        let home = env["PARLEY_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".parley").path
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        return URL(fileURLWithPath: home).appendingPathComponent("parley.sqlite").path
+    }
+
+    /// The URL without its password, for messages.
+    static func redacted(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+        parts.password = "***"
+        return parts.string ?? url
     }
 
     func run() async throws {
@@ -44,6 +78,12 @@ struct Serve: AsyncParsableCommand {
         options.port = port
         options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["PARLEY_API_KEY"]
         options.maxBodyBytes = maxBody
+        let databaseURL = try Self.databaseURL(database)
+        options.databaseDescription = Self.redacted(databaseURL)
+        options.openStore = { try await openStore(databaseURL) }
+        options.noAuth = noAuth
+        options.trustForwardedFor = trustProxy
+        if let systemPrompt { options.defaultSystemPrompt = systemPrompt }
         options.scheduler.parallel = parallel
         options.scheduler.contextLength = contextLength ?? 4096
         options.scheduler.threads = threads ?? Model.defaultThreads
