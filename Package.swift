@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Innermost quantized kernels: scalar reference beside AVX2 and AVX-512 VNNI variants, runtime dispatch.
@@ -52,8 +54,6 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
-        // The chat app's persistence interface (backends arrive with the store branch).
-        .target(name: "ParleyStore"),
         // The HTTP server: the OpenAI-compatible API, the chat app's /api (accounts, sessions, conversations,
         // streamed replies persisted as they grow) and the web UI, embedded at build time by EmbedUI.
         .target(
@@ -82,6 +82,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
+        ),
+        // The chat app's persistence: one interface, SQLite (GRDB) and PostgreSQL (postgres-nio) backends.
+        .target(
+            name: "ParleyStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Locates the test models and fixtures; used by test targets only.
         .target(name: "ParleyTestSupport", path: "Sources/ParleyTestSupport"),
@@ -125,6 +134,10 @@ let package = Package(
                 "ParleyModels", "ParleyGGUF", "ParleyTestSupport", "parley",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
+        ),
+        .testTarget(
+            name: "ParleyStoreTests",
+            dependencies: ["ParleyStore", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -227,9 +227,21 @@ struct AppBody {
     }
 }
 
+/// A query parameter, decoded as a form would send it (`+` is a space, then percent-escapes).
+func queryValue(_ request: Request, _ key: String) -> String? {
+    guard let query = request.uri.query else { return nil }
+    for pair in query.split(separator: "&") {
+        let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.first.map(String.init) == key else { continue }
+        let raw = parts.count > 1 ? String(parts[1]) : ""
+        return raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw
+    }
+    return nil
+}
+
 /// A query parameter as a bounded integer (400 otherwise).
 func queryInt(_ request: Request, _ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
-    guard let raw = request.uri.queryParameters[key[...]], !raw.isEmpty else { return value }
+    guard let raw = queryValue(request, key), !raw.isEmpty else { return value }
     guard let n = Int(String(raw)), range.contains(n) else {
         throw AppError.badRequest("'\(key)' must be an integer between \(range.lowerBound) and \(range.upperBound).")
     }

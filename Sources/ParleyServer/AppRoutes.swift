@@ -359,7 +359,7 @@ public final class ChatApp: Sendable {
         let me = try Self.me(context)
         let limit = try queryInt(request, "limit", default: 50, in: 1...500)
         let offset = try queryInt(request, "offset", default: 0, in: 0...Int(Int32.max))
-        var q = request.uri.queryParameters["q"].map(String.init)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        var q = queryValue(request, "q")?.trimmingCharacters(in: .whitespacesAndNewlines)
         if q?.isEmpty == true { q = nil }
         if let query = q, query.count > 500 { throw AppError.badRequest("'q' is longer than 500 characters.") }
         let list = try await db { try await store.conversations(userID: me.user.id, search: q, limit: limit, offset: offset) }

@@ -233,6 +233,9 @@ import Testing
             #expect(all.count == 3)
             let found = try await a.get("/api/conversations?q=TOMATO").json["conversations"] as? [[String: Any]] ?? []
             #expect(found.map { $0["id"] as? String } == [id])
+            let spaced = try await a.get("/api/conversations?q=bicycle+rep").json["conversations"] as? [[String: Any]] ?? []
+            #expect(spaced.count == 1)
+            #expect((try await a.get("/api/conversations?q=bicycle%20rep").json["conversations"] as? [Any])?.count == 1)
             let page = try await a.get("/api/conversations?limit=1&offset=1").json["conversations"] as? [[String: Any]] ?? []
             #expect(page.count == 1)
 
@@ -413,7 +416,8 @@ import Testing
             let saved = try await a.tree(id).messages.first { $0["id"] as? String == stopID }
             #expect(saved?["status"] as? String == "incomplete")
             #expect(saved?["content"] as? String == done["content"] as? String)
-            #expect(!(saved?["content"] as? String ?? "").isEmpty)
+            let kept = saved?["content"] as? String ?? ""
+            #expect(!kept.isEmpty)
             // Stopping again is harmless; an unknown id is not found.
             #expect(try await a.post("/api/messages/\(stopID)/stop").status == .noContent)
             #expect(try await a.post("/api/messages/unknown/stop").status == .notFound)
@@ -468,8 +472,10 @@ import Testing
             #expect(shape(copy.messages) == shape(original.messages))
             #expect(Set(copy.messages.compactMap { $0["id"] as? String }).isDisjoint(with: original.messages.compactMap { $0["id"] as? String }))
             #expect(copy.feedback.count == 1 && copy.feedback.first?["rating"] as? Int == -1)
-            let copiedReply = copy.messages.first { $0["content"] as? String == first.done["content"] as? String && $0["role"] as? String == "assistant" }
-            #expect(copy.feedback.first?["message_id"] as? String == copiedReply?["id"] as? String)
+            // The feedback follows its message to the new id.
+            let rated = copy.messages.first { $0["id"] as? String == copy.feedback.first?["message_id"] as? String }
+            #expect(rated?["role"] as? String == "assistant")
+            #expect(rated?["content"] as? String == first.done["content"] as? String)
             // A second import into the same account adds another copy; a bad document is a 400.
             #expect(try await a.post("/api/import", export.text).json["imported"] as? Int == 1)
             #expect((try await a.get("/api/conversations").json["conversations"] as? [Any])?.count == 2)

@@ -51,7 +51,8 @@ import Darwin
         let reply = messages.first { $0["role"] as? String == "assistant" }
         #expect(reply?["parent_id"] as? String == user?["id"] as? String)
         #expect(reply?["status"] as? String == "incomplete")
-        #expect(!(reply?["content"] as? String ?? "").isEmpty)
+        let kept = reply?["content"] as? String ?? ""
+        #expect(!kept.isEmpty)
         #expect(messages.count == 2)
         // The title came from the first message before the crash.
         #expect((tree.json["conversation"] as? [String: Any])?["title"] as? String != "")
@@ -73,7 +74,7 @@ struct ServerProcess {
         let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("parley")
         let candidates = [url, Bundle.main.bundleURL.appendingPathComponent("parley")]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw CLIError(description: "parley binary not found next to the test runner (\(candidates.map(\.path)))")
+            throw TestFailure("parley binary not found next to the test runner (\(candidates.map(\.path)))")
         }
         return found
     }
@@ -105,7 +106,7 @@ struct ServerProcess {
         }
         guard let port, log.contains("ready:") else {
             process.terminate()
-            throw CLIError(description: "parley serve did not start: \(log)")
+            throw TestFailure("parley serve did not start: \(log)")
         }
         // Keep draining stderr so the server never blocks on a full pipe.
         DispatchQueue.global().async { while !handle.availableData.isEmpty {} }
@@ -130,7 +131,7 @@ enum RawHTTP {
 
     static func connect(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw CLIError(description: "socket failed") }
+        guard fd >= 0 else { throw TestFailure("socket failed") }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -140,7 +141,7 @@ enum RawHTTP {
         }
         guard ok == 0 else {
             close(fd)
-            throw CLIError(description: "connect to \(port) failed")
+            throw TestFailure("connect to \(port) failed")
         }
         var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -155,7 +156,7 @@ enum RawHTTP {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw CLIError(description: "send failed") }
+            guard n > 0 else { throw TestFailure("send failed") }
             sent += n
         }
     }
@@ -173,7 +174,7 @@ enum RawHTTP {
             data += buffer[0..<n]
         }
         let text = String(decoding: data, as: UTF8.self)
-        guard let split = text.range(of: "\r\n\r\n") else { throw CLIError(description: "bad reply: \(text)") }
+        guard let split = text.range(of: "\r\n\r\n") else { throw TestFailure("bad reply: \(text)") }
         let head = text[..<split.lowerBound]
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
         var body = String(text[split.upperBound...])
@@ -215,4 +216,9 @@ enum RawHTTP {
 
         func close() { Glibc.close(fd) }
     }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

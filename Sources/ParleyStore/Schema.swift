@@ -1,0 +1,193 @@
+// The versioned schema shared by both backends.
+//
+// One ordered list: each migration has a version, a name and its statements for each dialect. Where the two
+// dialects agree the statement is written once (`.both`). Versions are recorded in `schema_migrations`; each
+// migration runs in its own transaction together with the row that records it.
+//
+// Portable types: ids are TEXT (lowercase UUIDs), times are BIGINT milliseconds since 1970, booleans are INTEGER
+// 0/1 with a CHECK. Deleting a user deletes everything of theirs; deleting a conversation deletes its messages and
+// their feedback (ON DELETE CASCADE everywhere). A message's parent must be in the same conversation: the
+// composite foreign key (parent_id, conversation_id) → messages(id, conversation_id) enforces it in the database
+// too, not only in the store's code.
+
+enum SQLDialect: Sendable { case sqlite, postgres }
+
+struct SQLStatement: Sendable {
+    let sqlite: String
+    let postgres: String
+
+    static func both(_ sql: String) -> SQLStatement { SQLStatement(sqlite: sql, postgres: sql) }
+    static func dialects(sqlite: String, postgres: String) -> SQLStatement { SQLStatement(sqlite: sqlite, postgres: postgres) }
+
+    func sql(for dialect: SQLDialect) -> String { dialect == .sqlite ? sqlite : postgres }
+}
+
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let statements: [SQLStatement]
+}
+
+enum Schema {
+    /// Created before any migration runs (outside the numbered list, it records the list).
+    static let migrationsTable = SQLStatement.both("""
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at BIGINT NOT NULL
+        )
+        """)
+
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "accounts", statements: [
+            .both("""
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE,
+                    display_name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    is_admin INTEGER NOT NULL DEFAULT 0 CHECK (is_admin IN (0, 1)),
+                    created_at BIGINT NOT NULL
+                )
+                """),
+            .both("""
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                )
+                """),
+            // The primary key is the index for the per-request lookup by token hash.
+            .both("""
+                CREATE TABLE sessions (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    csrf_token TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """),
+            .both("CREATE INDEX sessions_by_user ON sessions (user_id)"),
+            .both("CREATE INDEX sessions_by_expiry ON sessions (expires_at)"),
+            // UNIQUE (key_hash) is the index for the per-request lookup by key hash.
+            .both("""
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    prefix TEXT NOT NULL,
+                    key_hash TEXT NOT NULL UNIQUE,
+                    created_at BIGINT NOT NULL,
+                    last_used_at BIGINT,
+                    revoked_at BIGINT
+                )
+                """),
+            .both("CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at)"),
+        ]),
+        Migration(version: 2, name: "conversations", statements: [
+            .dialects(
+                sqlite: """
+                    CREATE TABLE conversations (
+                        id TEXT PRIMARY KEY,
+                        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        title TEXT NOT NULL,
+                        system_prompt TEXT,
+                        temperature REAL,
+                        model TEXT,
+                        current_leaf_id TEXT,
+                        created_at BIGINT NOT NULL,
+                        updated_at BIGINT NOT NULL
+                    )
+                    """,
+                postgres: """
+                    CREATE TABLE conversations (
+                        id TEXT PRIMARY KEY,
+                        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        title TEXT NOT NULL,
+                        system_prompt TEXT,
+                        temperature DOUBLE PRECISION,
+                        model TEXT,
+                        current_leaf_id TEXT,
+                        created_at BIGINT NOT NULL,
+                        updated_at BIGINT NOT NULL
+                    )
+                    """),
+            .both("CREATE INDEX conversations_by_user_updated ON conversations (user_id, updated_at)"),
+            // `seq` orders messages written in the same millisecond (oldest first = insertion order).
+            .dialects(
+                sqlite: """
+                    CREATE TABLE messages (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                        parent_id TEXT,
+                        role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+                        content TEXT NOT NULL,
+                        model TEXT,
+                        status TEXT NOT NULL CHECK (status IN ('complete', 'generating', 'incomplete')),
+                        created_at BIGINT NOT NULL,
+                        updated_at BIGINT NOT NULL,
+                        UNIQUE (id, conversation_id),
+                        FOREIGN KEY (parent_id, conversation_id) REFERENCES messages (id, conversation_id) ON DELETE CASCADE
+                    )
+                    """,
+                postgres: """
+                    CREATE TABLE messages (
+                        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                        parent_id TEXT,
+                        role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+                        content TEXT NOT NULL,
+                        model TEXT,
+                        status TEXT NOT NULL CHECK (status IN ('complete', 'generating', 'incomplete')),
+                        created_at BIGINT NOT NULL,
+                        updated_at BIGINT NOT NULL,
+                        UNIQUE (id, conversation_id),
+                        FOREIGN KEY (parent_id, conversation_id) REFERENCES messages (id, conversation_id) ON DELETE CASCADE
+                    )
+                    """),
+            .both("CREATE INDEX messages_by_conversation ON messages (conversation_id, created_at)"),
+            .both("CREATE INDEX messages_by_parent ON messages (parent_id)"),
+            .both("CREATE INDEX messages_generating ON messages (status) WHERE status = 'generating'"),
+            .both("""
+                CREATE TABLE feedback (
+                    message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+                    comment TEXT,
+                    created_at BIGINT NOT NULL,
+                    PRIMARY KEY (message_id, user_id)
+                )
+                """),
+            .both("CREATE INDEX feedback_by_user ON feedback (user_id)"),
+            .both("""
+                CREATE TABLE custom_instructions (
+                    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                    about_me TEXT NOT NULL,
+                    how_to_answer TEXT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """),
+        ]),
+    ]
+
+    /// The version a fully migrated database is at.
+    static var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Checks the list once: versions strictly increasing from 1.
+    static func checkOrder() {
+        for (index, migration) in migrations.enumerated() {
+            precondition(migration.version == index + 1, "migration \(migration.name) is out of order")
+        }
+    }
+
+    static func tooNew(_ found: Int) -> StoreError {
+        .unavailable("the database schema is at version \(found), newer than this build knows (\(latestVersion)); upgrade Parley")
+    }
+}
+
+/// The schema this build of the store migrates to.
+public enum StoreSchema {
+    /// What `migrate()` returns on an up-to-date database.
+    public static var version: Int { Schema.latestVersion }
+}
