@@ -24,3 +24,7 @@ swift test -c release --skip-build "$@"
 
 # The OpenAI conformance suite (official `openai` Python client) against a running `parley serve`.
 PARLEY_BIN="$(swift build -c release --show-bin-path)/parley" scripts/conformance.sh
+
+# The chat app in a real browser (headless Chromium + Selenium) against a running `parley serve`, and the UI's
+# JavaScript unit tests.
+PARLEY_BIN="$(swift build -c release --show-bin-path)/parley" scripts/browser-test.sh
