@@ -62,12 +62,15 @@ let package = Package(
             ],
             swiftSettings: hotSwift
         ),
+        // Wellbeing safeguards: risk assessment of user turns, policy, crisis resources. No engine dependency.
+        .target(name: "ParleyWellbeing"),
         .executableTarget(
             name: "parley",
             dependencies: [
                 "ParleyEngine",
                 "ParleyModels",
                 "ParleyServer",
+                "ParleyWellbeing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -98,6 +101,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "ParleyWellbeingTests", dependencies: ["ParleyWellbeing", "ParleyTestSupport"]),
         .testTarget(name: "ParleyCLITests", dependencies: ["parley", "ParleyTestSupport"]),
         .testTarget(
             name: "ParleyModelsTests",

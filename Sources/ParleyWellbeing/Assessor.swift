@@ -1,0 +1,228 @@
+import Foundation
+
+/// What one message says on its own: evidence per category, before the conversation around it is considered.
+struct TurnEvidence {
+    var scores: [WellbeingCategory: Double] = [:]
+    var severity: [WellbeingCategory: Int] = [:]
+    var signals: [WellbeingCategory: Set<String>] = [:]
+    var modifiers: Set<String> = []
+    var framed = false
+    var languages: Set<String> = []
+    var boosters = 0
+
+    var strongest: Double { scores.values.max() ?? 0 }
+    var selfHarm: Double { (scores[.selfHarmAcute] ?? 0) + (scores[.selfHarmIdeation] ?? 0) }
+}
+
+/// Assesses user turns. Immutable and thread-safe: build one per policy (or take `PolicyStore.assessor`).
+public final class WellbeingAssessor: Sendable {
+    public let policy: WellbeingPolicy
+    private let index: PatternIndex
+    private let spelling: [String: [String]]
+    private let fuzzy: FuzzyVocabulary
+
+    /// How far back a negation cue reaches (units), how many earlier user turns count, and how much.
+    static let negationWindow = 3
+    static let contextTurns = 6
+    static let contextDecay = 0.85
+    static let contextGain = 0.6
+    static let framingFactor = 0.25
+    static let thirdPersonFactor = 0.2
+    static let laughterFactor = 0.3
+    static let negationExceptions: Set<String> = ["know", "care", "understand", "mind", "think", "sure", "matter", "人", "办", "用"]
+
+    public init(policy: WellbeingPolicy = .default, packs: [LanguagePack] = LanguagePack.builtIn) {
+        self.policy = policy
+        var patterns: [Pattern] = []
+        var spelling: [String: [String]] = [:]
+        var targets: [String] = []
+        var known = Set<String>()
+        for pack in packs {
+            let compiled = pack.compile()
+            patterns.append(contentsOf: compiled)
+            for (k, v) in pack.spelling { spelling[k] = v.split(separator: " ").map(String.init) }
+            targets.append(contentsOf: pack.fuzzyTargets)
+            for p in compiled {
+                for case .alternatives(let alts) in p.elements { for a in alts { known.formUnion(a.units) } }
+            }
+        }
+        self.index = PatternIndex(patterns)
+        self.spelling = spelling
+        self.fuzzy = FuzzyVocabulary(targets: targets, known: known)
+    }
+
+    /// Assesses the last user message of `messages`, reading the earlier ones as context.
+    public func assess(_ messages: [ChatTurn], usage: UsagePattern? = nil) -> Assessment {
+        let userTurns = messages.filter { $0.role == "user" }
+        guard let current = userTurns.last else {
+            return Assessment(category: .none, severity: 0, action: .none, signals: [], needsHumanReview: false, language: "")
+        }
+        var evidence = evaluate(current.content)
+        let earlier = userTurns.dropLast().suffix(WellbeingAssessor.contextTurns).map { evaluate($0.content) }
+        var signals = Set<String>()
+
+        // Fiction or research framing set up in an earlier turn still holds ("I'm writing a novel" ... "how would she").
+        if !evidence.framed, earlier.contains(where: { $0.framed }), !evidence.modifiers.contains("first_person_risk") {
+            for (c, s) in evidence.scores { evidence.scores[c] = s * WellbeingAssessor.framingFactor }
+            signals.insert("context.framing")
+        }
+
+        // Conversation-level escalation: earlier risk raises what this turn's own (weaker) evidence means.
+        var prior = 0.0
+        var priorSelfHarm = false
+        for (distance, turn) in earlier.reversed().enumerated() {
+            let weight = pow(WellbeingAssessor.contextDecay, Double(distance))
+            prior = max(prior, weight * min(turn.strongest, 1.5))
+            if turn.selfHarm >= 0.6 { priorSelfHarm = true }
+        }
+        if prior >= 0.5 && evidence.strongest > 0 {
+            for (c, s) in evidence.scores where s > 0 {
+                evidence.scores[c] = s + WellbeingAssessor.contextGain * min(prior, 1.5)
+            }
+            signals.insert("context.escalation")
+        }
+        // Goodbyes, gifts and letters after earlier talk of self-harm read as a plan.
+        if priorSelfHarm, let acute = evidence.scores[.selfHarmAcute], acute > 0 {
+            evidence.scores[.selfHarmAcute] = acute + 0.4
+            signals.insert("context.self_harm_history")
+        }
+
+        // The usage pattern (from session metadata) is evidence for reliance.
+        if let usage {
+            var u = 0.0
+            let r = policy.reliance
+            if usage.hoursPerDay >= r.hoursPerDay { u += 0.5; signals.insert("usage.heavy_daily_use") }
+            if usage.lateNightShare >= r.lateNightShare { u += 0.3; signals.insert("usage.late_night") }
+            if usage.exclusivityMentions >= r.exclusivityMentions { u += 0.5; signals.insert("usage.exclusivity_across_sessions") }
+            if u > 0 { evidence.scores[.emotionalReliance, default: 0] += u }
+        }
+
+        var category = WellbeingCategory.none
+        for c in WellbeingCategory.riskOrder where (evidence.scores[c] ?? 0) >= policy.threshold(for: c) {
+            category = c
+            break
+        }
+        signals.formUnion(evidence.modifiers.filter { $0 != "first_person_risk" }.map { "modifier.\($0)" })
+        var severity = 0
+        if category != .none {
+            signals.formUnion(evidence.signals[category] ?? [])
+            severity = max(category.defaultSeverity, evidence.severity[category] ?? 0)
+        } else {
+            // Below threshold: name what was seen, for tuning, without acting on it.
+            for (c, s) in evidence.signals where (evidence.scores[c] ?? 0) > 0 { signals.formUnion(s.map { "weak.\($0)" }) }
+        }
+        let action = policy.action(for: category, severity: severity)
+        let language = evidence.languages.isEmpty ? Self.script(of: current.content) : evidence.languages.sorted().joined(separator: "+")
+        return Assessment(category: category, severity: severity, action: action, signals: signals.sorted(),
+                          needsHumanReview: category != .none && severity >= policy.humanReviewMinSeverity, language: language)
+    }
+
+    /// Convenience: one message on its own.
+    public func assess(text: String, usage: UsagePattern? = nil) -> Assessment {
+        assess([ChatTurn(role: "user", content: text)], usage: usage)
+    }
+
+    static func script(of text: String) -> String {
+        var cjk = 0, latin = 0
+        for s in text.unicodeScalars {
+            if TokenStream.isCJKIdeograph(s.value) { cjk += 1 } else if s.properties.isAlphabetic { latin += 1 }
+        }
+        return cjk * 3 >= latin && cjk > 0 ? "zh" : "en"
+    }
+
+    func evaluate(_ text: String) -> TurnEvidence {
+        let stream = TokenStream(text, spelling: spelling, fuzzy: fuzzy)
+        let tokens = stream.tokens
+        let matches = index.matches(in: tokens)
+        var masked = [Bool](repeating: false, count: tokens.count)
+        var negationEnds: [Int] = []
+        var personAt = [Int8](repeating: 0, count: tokens.count)  // 1 first person, -1 third person
+        var ev = TurnEvidence()
+
+        for m in matches {
+            let p = index.patterns[m.pattern]
+            switch p.role {
+            case .mask: for i in m.start..<m.end { masked[i] = true }
+            case .negation:
+                if m.end < tokens.count && WellbeingAssessor.negationExceptions.contains(tokens[m.end]) { continue }
+                negationEnds.append(m.end)
+            case .framing: ev.framed = true
+            case .firstPerson: personAt[m.start] = 1
+            case .thirdPerson: if personAt[m.start] == 0 { personAt[m.start] = -1 }
+            default: break
+            }
+        }
+        if ev.framed { ev.modifiers.insert("framing") }
+        let laughing = tokens.contains(TokenStream.laugh)
+        if laughing { ev.modifiers.insert("laughter") }
+
+        var anyFirstPersonRisk = false
+        for m in matches {
+            let p = index.patterns[m.pattern]
+            let category: WellbeingCategory
+            var severity: Int? = nil
+            switch p.role {
+            case .risk(let c, let s): category = c; severity = s
+            case .acuteBooster:
+                if !(m.start..<m.end).contains(where: { masked[$0] }) { ev.boosters += 1 }
+                continue
+            default: continue
+            }
+            if (m.start..<m.end).contains(where: { masked[$0] }) { ev.modifiers.insert("idiom"); continue }
+            if isNegated(m, tokens: tokens, negationEnds: negationEnds) { ev.modifiers.insert("negation"); continue }
+            var weight = p.weight
+            let selfInMatch = (m.start..<m.end).contains { personAt[$0] == 1 }
+            if selfInMatch { anyFirstPersonRisk = true }
+            if !selfInMatch && nearestPerson(before: m.start, personAt) == -1 {
+                weight *= WellbeingAssessor.thirdPersonFactor
+                ev.modifiers.insert("third_person")
+            }
+            if ev.framed { weight *= WellbeingAssessor.framingFactor }
+            if laughing { weight *= WellbeingAssessor.laughterFactor }
+            ev.scores[category, default: 0] += weight
+            ev.signals[category, default: []].insert(p.signal)
+            ev.languages.insert(p.language)
+            if let severity { ev.severity[category] = max(ev.severity[category] ?? 0, severity) }
+        }
+        if anyFirstPersonRisk { ev.modifiers.insert("first_person_risk") }
+
+        // Immediacy ("tonight", "现在") turns self-harm evidence into acute risk.
+        if ev.boosters > 0 && ev.selfHarm > 0 {
+            let ideation = ev.scores[.selfHarmIdeation] ?? 0
+            ev.scores[.selfHarmAcute, default: 0] += 0.5 + 0.5 * ideation
+            ev.signals[.selfHarmAcute, default: []].insert("acute.immediacy")
+            let ideationSignals = ev.signals[.selfHarmIdeation] ?? []
+            ev.signals[.selfHarmAcute]?.formUnion(ideationSignals)
+        }
+        return ev
+    }
+
+    private func isNegated(_ m: PatternMatch, tokens: [String], negationEnds: [Int]) -> Bool {
+        for end in negationEnds where end <= m.start && m.start - end <= WellbeingAssessor.negationWindow {
+            if !(end..<m.start).contains(where: { tokens[$0] == TokenStream.boundary }) { return true }
+        }
+        return false
+    }
+
+    /// The nearest person word before `position` in the same sentence region (up to 12 units back).
+    private func nearestPerson(before position: Int, _ personAt: [Int8]) -> Int8 {
+        var i = position - 1
+        var steps = 0
+        while i >= 0 && steps < 12 {
+            if personAt[i] != 0 { return personAt[i] }
+            i -= 1; steps += 1
+        }
+        return 0
+    }
+}
+
+extension WellbeingCategory {
+    var defaultSeverity: Int {
+        switch self {
+        case .selfHarmAcute: return 3
+        case .selfHarmIdeation, .psychosisMania: return 2
+        case .emotionalReliance, .distressOther: return 1
+        case .none: return 0
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// What a matched pattern means.
+enum PatternRole: Equatable, Sendable {
+    /// Evidence for a category; `severity` overrides the category's default when this pattern decides.
+    case risk(WellbeingCategory, severity: Int?)
+    /// A time or immediacy word ("tonight", "现在") that turns self-harm evidence in the same turn into acute risk.
+    case acuteBooster
+    /// An idiom whose units no risk pattern may use ("this traffic is killing me", "笑死").
+    case mask
+    /// A negation cue ("not", "never", "不会"): risk matches shortly after it in the same clause do not count.
+    case negation
+    /// Fiction, research, lyrics, teaching: the turn talks about risk rather than expressing it.
+    case framing
+    /// A person other than the speaker ("my friend", "she", "他"): used to tell whose risk a match is.
+    case thirdPerson
+    /// The speaker ("i", "me", "我").
+    case firstPerson
+}
+
+/// A compiled pattern over a `TokenStream`. The source syntax (see `LanguagePack`):
+/// elements separated by spaces; `a|b` alternatives; `_` joins words of a multi-word alternative (`my_life`);
+/// a trailing `*` matches any word starting so (`pill*`); CJK text matches character by character;
+/// `~N` skips 0...N units within the clause (`~` alone is `~3`).
+struct Pattern: Sendable {
+    struct Alternative: Sendable {
+        var units: [String]
+        var prefixLast: Bool
+    }
+    enum Element: Sendable {
+        case alternatives([Alternative])
+        case gap(Int)
+    }
+
+    let source: String
+    let elements: [Element]
+    let role: PatternRole
+    let weight: Double
+    let signal: String
+    let language: String
+
+    init(_ source: String, role: PatternRole, weight: Double, signal: String, language: String) {
+        self.source = source
+        self.role = role
+        self.weight = weight
+        self.signal = signal
+        self.language = language
+        var elements: [Element] = []
+        for part in source.split(separator: " ") {
+            if part.hasPrefix("~") {
+                elements.append(.gap(Int(part.dropFirst()) ?? 3))
+                continue
+            }
+            var alternatives: [Alternative] = []
+            for alt in part.split(separator: "|") {
+                var text = String(alt)
+                var prefix = false
+                if text.hasSuffix("*") { prefix = true; text.removeLast() }
+                var units: [String] = []
+                for word in text.split(separator: "_") {
+                    let w = String(word)
+                    if w.unicodeScalars.contains(where: { TokenStream.isCJKIdeograph($0.value) }) {
+                        units.append(contentsOf: w.map { String($0) })
+                    } else {
+                        units.append(w.replacingOccurrences(of: "'", with: ""))
+                    }
+                }
+                alternatives.append(Alternative(units: units, prefixLast: prefix))
+            }
+            elements.append(.alternatives(alternatives))
+        }
+        precondition(!elements.isEmpty, "empty pattern")
+        if case .gap = elements[0] { preconditionFailure("pattern starts with a gap: \(source)") }
+        self.elements = elements
+    }
+
+    /// The end (exclusive) of the shortest match starting at `start`, or nil.
+    func match(_ tokens: [String], at start: Int) -> Int? {
+        matchFrom(element: 0, position: start, tokens)
+    }
+
+    private func matchFrom(element index: Int, position: Int, _ tokens: [String]) -> Int? {
+        if index == elements.count { return position }
+        switch elements[index] {
+        case .gap(let n):
+            var p = position
+            for _ in 0...n {
+                if let end = matchFrom(element: index + 1, position: p, tokens) { return end }
+                if p >= tokens.count || tokens[p] == TokenStream.boundary { return nil }
+                p += 1
+            }
+            return nil
+        case .alternatives(let alternatives):
+            for alt in alternatives {
+                if let end = Pattern.matchAlternative(alt, tokens, position),
+                   let result = matchFrom(element: index + 1, position: end, tokens) {
+                    return result
+                }
+            }
+            return nil
+        }
+    }
+
+    static func matchAlternative(_ alt: Alternative, _ tokens: [String], _ position: Int) -> Int? {
+        let n = alt.units.count
+        guard position + n <= tokens.count else { return nil }
+        for k in 0..<n {
+            let unit = alt.units[k], token = tokens[position + k]
+            if k == n - 1 && alt.prefixLast {
+                if !token.hasPrefix(unit) || token == TokenStream.boundary { return nil }
+            } else if token != unit {
+                return nil
+            }
+        }
+        return position + n
+    }
+}
+
+/// One occurrence of a pattern in a stream.
+struct PatternMatch {
+    let pattern: Int
+    let start: Int
+    let end: Int
+}
+
+/// All patterns of all language packs, indexed by the unit their first element starts with.
+struct PatternIndex: Sendable {
+    let patterns: [Pattern]
+    private let byFirstUnit: [String: [Int]]
+    private let byPrefix: [(prefix: String, pattern: Int)]
+
+    init(_ patterns: [Pattern]) {
+        self.patterns = patterns
+        var byFirst: [String: [Int]] = [:]
+        var byPrefix: [(String, Int)] = []
+        for (i, p) in patterns.enumerated() {
+            guard case .alternatives(let alts) = p.elements[0] else { continue }
+            for alt in alts {
+                if alt.units.count == 1 && alt.prefixLast {
+                    byPrefix.append((alt.units[0], i))
+                } else {
+                    byFirst[alt.units[0], default: []].append(i)
+                }
+            }
+        }
+        self.byFirstUnit = byFirst.mapValues { Array(Set($0)).sorted() }
+        self.byPrefix = byPrefix
+    }
+
+    func matches(in tokens: [String]) -> [PatternMatch] {
+        var out: [PatternMatch] = []
+        var tried = Set<Int>()
+        for start in 0..<tokens.count {
+            let token = tokens[start]
+            if token == TokenStream.boundary { continue }
+            tried.removeAll(keepingCapacity: true)
+            if let candidates = byFirstUnit[token] {
+                for i in candidates where tried.insert(i).inserted {
+                    if let end = patterns[i].match(tokens, at: start) { out.append(PatternMatch(pattern: i, start: start, end: end)) }
+                }
+            }
+            for (prefix, i) in byPrefix where token.hasPrefix(prefix) && tried.insert(i).inserted {
+                if let end = patterns[i].match(tokens, at: start) { out.append(PatternMatch(pattern: i, start: start, end: end)) }
+            }
+        }
+        return out
+    }
+}
