@@ -9,6 +9,8 @@ struct TurnEvidence {
     var framed = false
     var languages: Set<String> = []
     var boosters = 0
+    /// The part of the ideation score that is self-injury (cutting, burning) rather than wishing to die.
+    var selfInjury = 0.0
 
     var strongest: Double { scores.values.max() ?? 0 }
     var selfHarm: Double { (scores[.selfHarmAcute] ?? 0) + (scores[.selfHarmIdeation] ?? 0) }
@@ -173,22 +175,25 @@ public final class WellbeingAssessor: Sendable {
             var weight = p.weight
             let selfInMatch = (m.start..<m.end).contains { personAt[$0] == 1 }
             if selfInMatch { anyFirstPersonRisk = true }
-            if !selfInMatch && nearestPerson(before: m.start, personAt) == -1 {
+            if !selfInMatch && (category == .selfHarmAcute || category == .selfHarmIdeation)
+                && whosePerson(before: m.start, tokens: tokens, personAt) == -1 {
                 weight *= WellbeingAssessor.thirdPersonFactor
                 ev.modifiers.insert("third_person")
             }
             if ev.framed { weight *= WellbeingAssessor.framingFactor }
             if laughing { weight *= WellbeingAssessor.laughterFactor }
             ev.scores[category, default: 0] += weight
+            if category == .selfHarmIdeation && p.signal.hasSuffix(".self_injury") { ev.selfInjury += weight }
             ev.signals[category, default: []].insert(p.signal)
             ev.languages.insert(p.language)
             if let severity { ev.severity[category] = max(ev.severity[category] ?? 0, severity) }
         }
         if anyFirstPersonRisk { ev.modifiers.insert("first_person_risk") }
 
-        // Immediacy ("tonight", "现在") turns self-harm evidence into acute risk.
-        if ev.boosters > 0 && ev.selfHarm > 0 {
-            let ideation = ev.scores[.selfHarmIdeation] ?? 0
+        // Immediacy ("tonight", "现在") turns talk of dying into acute risk (self-injury urges stay ideation).
+        let deathIdeation = (ev.scores[.selfHarmIdeation] ?? 0) - ev.selfInjury
+        if ev.boosters > 0 && ((ev.scores[.selfHarmAcute] ?? 0) > 0 || deathIdeation > 0.01) {
+            let ideation = max(0, deathIdeation)
             ev.scores[.selfHarmAcute, default: 0] += 0.5 + 0.5 * ideation
             ev.signals[.selfHarmAcute, default: []].insert("acute.immediacy")
             let ideationSignals = ev.signals[.selfHarmIdeation] ?? []
@@ -204,15 +209,17 @@ public final class WellbeingAssessor: Sendable {
         return false
     }
 
-    /// The nearest person word before `position` in the same sentence region (up to 12 units back).
-    private func nearestPerson(before position: Int, _ personAt: [Int8]) -> Int8 {
+    /// Whose words these are: the nearest person word before `position` in the same clause, else the speaker's
+    /// (Chinese drops subjects; a person in an earlier clause is as often an object as a subject).
+    /// "my friend" / "我朋友" count as third person (a possessive followed by a person).
+    private func whosePerson(before position: Int, tokens: [String], _ personAt: [Int8]) -> Int8 {
         var i = position - 1
-        var steps = 0
-        while i >= 0 && steps < 12 {
+        while i >= 0 && tokens[i] != TokenStream.boundary {
+            if personAt[i] == 1, i + 1 < personAt.count, personAt[i + 1] == -1 { i -= 1; continue }  // "my friend"
             if personAt[i] != 0 { return personAt[i] }
-            i -= 1; steps += 1
+            i -= 1
         }
-        return 0
+        return 1
     }
 }
 

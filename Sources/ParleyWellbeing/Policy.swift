@@ -71,10 +71,10 @@ public struct WellbeingPolicy: Sendable, Equatable {
       ],
       "thresholds": {
         "self_harm_acute": 1.0,
-        "self_harm_ideation": 1.0,
-        "psychosis_mania": 1.0,
-        "emotional_reliance": 1.0,
-        "distress_other": 1.0
+        "self_harm_ideation": 0.8,
+        "psychosis_mania": 0.8,
+        "emotional_reliance": 0.8,
+        "distress_other": 0.7
       },
       "humanReviewMinSeverity": 3,
       "resourceCardActions": ["crisis_support"],
