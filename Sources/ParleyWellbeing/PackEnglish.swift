@@ -368,7 +368,7 @@ extension LanguagePack {
             "knock|knocked ~2 dead", "killer ~1 workout|app|feature|deal|song", "to ~1 death ~1 lol",
             "shoot ~1 me ~1 a ~1 message|text|email|dm|line", "shoot|shot ~1 a|the ~1 photo|film|scene|video|movie",
             "killing ~1 the ~1 game", "dying ~1 laughing", "over ~1 my ~1 dead ~1 body",
-            "hit ~1 me ~1 up", "hit|hits ~1 me ~2 with ~1 a|the ~1 reply|question|email|link",
+            "hit ~1 me ~1 up", "and|but|for|until|by|even|from|just ~1 now", "hit|hits ~1 me ~2 with ~1 a|the ~1 reply|question|email|link",
         ],
         negations: [
             "not", "never", "dont", "doesnt", "didnt", "wont", "wouldnt", "isnt", "arent", "wasnt", "no_longer",
