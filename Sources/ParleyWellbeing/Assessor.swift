@@ -9,6 +9,8 @@ struct TurnEvidence {
     var framed = false
     var languages: Set<String> = []
     var boosters = 0
+    var concepts: Set<String> = []
+    var negatedConcepts: Set<String> = []
     /// The part of the ideation score that is self-injury (cutting, burning) rather than wishing to die.
     var selfInjury = 0.0
 
@@ -19,6 +21,8 @@ struct TurnEvidence {
 /// Assesses user turns. Immutable and thread-safe: build one per policy (or take `PolicyStore.assessor`).
 public final class WellbeingAssessor: Sendable {
     public let policy: WellbeingPolicy
+    /// The trained model consulted where no pattern fired (nil: patterns only).
+    public let model: RiskModel?
     private let index: PatternIndex
     private let spelling: [String: [String]]
     private let fuzzy: FuzzyVocabulary
@@ -33,8 +37,10 @@ public final class WellbeingAssessor: Sendable {
     static let laughterFactor = 0.3
     static let negationExceptions: Set<String> = ["know", "care", "understand", "mind", "think", "sure", "matter", "人", "办", "用"]
 
-    public init(policy: WellbeingPolicy = .default, packs: [LanguagePack] = LanguagePack.builtIn) {
+    public init(policy: WellbeingPolicy = .default, packs: [LanguagePack] = LanguagePack.builtIn,
+                model: RiskModel? = RiskModel.builtIn) {
         self.policy = policy
+        self.model = policy.modelEnabled ? model : nil
         var patterns: [Pattern] = []
         var spelling: [String: [String]] = [:]
         var targets: [String] = []
@@ -53,20 +59,64 @@ public final class WellbeingAssessor: Sendable {
         self.fuzzy = FuzzyVocabulary(targets: targets, known: known)
     }
 
+    /// What the patterns and the conversation say, before the model: the rule decision and the model's features.
+    struct Analysis {
+        var ruleCategory: WellbeingCategory = .none
+        var evidence = TurnEvidence()
+        var signals: Set<String> = []
+        var features: [String: Double] = [:]
+        var language = ""
+    }
+
     /// Assesses the last user message of `messages`, reading the earlier ones as context.
     public func assess(_ messages: [ChatTurn], usage: UsagePattern? = nil) -> Assessment {
-        let userTurns = messages.filter { $0.role == "user" }
-        guard let current = userTurns.last else {
+        guard messages.contains(where: { $0.role == "user" }) else {
             return Assessment(category: .none, severity: 0, action: .none, signals: [], needsHumanReview: false, language: "")
         }
+        var a = analyse(messages, usage: usage)
+        var category = a.ruleCategory
+        var severity = 0
+        if category != .none {
+            a.signals.formUnion(a.evidence.signals[category] ?? [])
+            severity = max(category.defaultSeverity, a.evidence.severity[category] ?? 0)
+        } else {
+            // Below threshold: name what was seen, for tuning, without acting on it.
+            for (c, s) in a.evidence.signals where (a.evidence.scores[c] ?? 0) > 0 { a.signals.formUnion(s.map { "weak.\($0)" }) }
+            if let model {
+                var m = model
+                if let t = policy.modelThreshold { m.threshold = t }
+                if let (c, _) = m.decide(a.features) {
+                    category = c
+                    severity = c.defaultSeverity
+                    a.signals.insert("model.\(c.rawValue)")
+                }
+            }
+        }
+        let action = policy.action(for: category, severity: severity)
+        return Assessment(category: category, severity: severity, action: action, signals: a.signals.sorted(),
+                          needsHumanReview: category != .none && severity >= policy.humanReviewMinSeverity, language: a.language)
+    }
+
+    func analyse(_ messages: [ChatTurn], usage: UsagePattern?) -> Analysis {
+        var out = Analysis()
+        let userTurns = messages.filter { $0.role == "user" }
+        guard let current = userTurns.last else { return out }
         var evidence = evaluate(current.content)
         let earlier = userTurns.dropLast().suffix(WellbeingAssessor.contextTurns).map { evaluate($0.content) }
         var signals = Set<String>()
+        var features: [String: Double] = [:]
+        for c in evidence.concepts { features["c:" + c] = 1 }
+        let concepts = evidence.concepts.sorted()
+        for i in 0..<concepts.count { for j in (i + 1)..<max(i + 1, concepts.count) { features["p:\(concepts[i])+\(concepts[j])"] = 1 } }
+        for c in evidence.negatedConcepts { features["n:" + c] = 1 }
+        for m in evidence.modifiers where m != "first_person_risk" { features["m:" + m] = 1 }
+        for turn in earlier.suffix(2) { for c in turn.concepts { features["x:" + c] = 1 } }
 
         // Fiction or research framing set up in an earlier turn still holds ("I'm writing a novel" ... "how would she").
         if !evidence.framed, earlier.contains(where: { $0.framed }), !evidence.modifiers.contains("first_person_risk") {
             for (c, s) in evidence.scores { evidence.scores[c] = s * WellbeingAssessor.framingFactor }
             signals.insert("context.framing")
+            features["m:context_framing"] = 1
         }
 
         // Conversation-level escalation: earlier risk raises what this turn's own (weaker) evidence means.
@@ -76,6 +126,7 @@ public final class WellbeingAssessor: Sendable {
             let weight = pow(WellbeingAssessor.contextDecay, Double(distance))
             prior = max(prior, weight * min(turn.strongest, 1.5))
             if turn.selfHarm >= 0.6 { priorSelfHarm = true }
+            for (c, s) in turn.scores where s > 0 { features["xr:" + c.rawValue] = max(features["xr:" + c.rawValue] ?? 0, weight * min(s, 2)) }
         }
         if prior >= 0.5 && evidence.strongest > 0 {
             for (c, s) in evidence.scores where s > 0 {
@@ -99,24 +150,16 @@ public final class WellbeingAssessor: Sendable {
             if u > 0 { evidence.scores[.emotionalReliance, default: 0] += u }
         }
 
-        var category = WellbeingCategory.none
         for c in WellbeingCategory.riskOrder where (evidence.scores[c] ?? 0) >= policy.threshold(for: c) {
-            category = c
+            out.ruleCategory = c
             break
         }
         signals.formUnion(evidence.modifiers.filter { $0 != "first_person_risk" }.map { "modifier.\($0)" })
-        var severity = 0
-        if category != .none {
-            signals.formUnion(evidence.signals[category] ?? [])
-            severity = max(category.defaultSeverity, evidence.severity[category] ?? 0)
-        } else {
-            // Below threshold: name what was seen, for tuning, without acting on it.
-            for (c, s) in evidence.signals where (evidence.scores[c] ?? 0) > 0 { signals.formUnion(s.map { "weak.\($0)" }) }
-        }
-        let action = policy.action(for: category, severity: severity)
-        let language = evidence.languages.isEmpty ? Self.script(of: current.content) : evidence.languages.sorted().joined(separator: "+")
-        return Assessment(category: category, severity: severity, action: action, signals: signals.sorted(),
-                          needsHumanReview: category != .none && severity >= policy.humanReviewMinSeverity, language: language)
+        out.evidence = evidence
+        out.signals = signals
+        out.features = features
+        out.language = evidence.languages.isEmpty ? Self.script(of: current.content) : evidence.languages.sorted().joined(separator: "+")
+        return out
     }
 
     /// Convenience: one message on its own.
@@ -167,6 +210,10 @@ public final class WellbeingAssessor: Sendable {
             case .risk(let c, let s): category = c; severity = s
             case .acuteBooster:
                 if !(m.start..<m.end).contains(where: { masked[$0] }) { ev.boosters += 1 }
+                continue
+            case .concept(let name):
+                if (m.start..<m.end).contains(where: { masked[$0] }) { continue }
+                if isNegated(m, tokens: tokens, negationEnds: negationEnds) { ev.negatedConcepts.insert(name) } else { ev.concepts.insert(name) }
                 continue
             default: continue
             }

@@ -29,6 +29,8 @@ public struct LanguagePack: Sendable {
     public var spelling: [String: String]
     /// Words worth correcting when misspelled by one edit.
     public var fuzzyTargets: [String]
+    /// Concept name → patterns: what the trained model reads (see `Concepts.swift`).
+    public var concepts: [String: [String]] = [:]
 
     public static let builtIn: [LanguagePack] = [.english, .chinese]
 
@@ -50,6 +52,9 @@ public struct LanguagePack: Sendable {
         for p in framing { out.append(Pattern(p, role: .framing, weight: 0, signal: "\(code).framing", language: code)) }
         for p in thirdPerson { out.append(Pattern(p, role: .thirdPerson, weight: 0, signal: "\(code).third_person", language: code)) }
         for p in firstPerson { out.append(Pattern(p, role: .firstPerson, weight: 0, signal: "\(code).first_person", language: code)) }
+        for (name, list) in concepts.sorted(by: { $0.key < $1.key }) {
+            for p in list { out.append(Pattern(p, role: .concept(name), weight: 0, signal: name, language: code)) }
+        }
         return out
     }
 }

@@ -351,6 +351,7 @@ extension LanguagePack {
         thirdPerson: ["他|她|他们|她们|朋友|同学|室友|同事|孩子|学生|儿子|女儿|弟弟|妹妹|哥哥|姐姐|别人|有人|角色|主角|女主|男主|病人|客户"],
         firstPerson: ["我|俺|自己"],
         spelling: [:],
-        fuzzyTargets: []
+        fuzzyTargets: [],
+        concepts: chineseConcepts
     )
 }

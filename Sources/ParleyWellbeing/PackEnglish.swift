@@ -411,6 +411,7 @@ extension LanguagePack {
             "bleeding", "wrists", "letters", "everyone", "everything", "burden", "nobody", "understands", "without",
             "tomorrow", "swallowed", "already", "crying", "voices", "controlling", "watching", "tracking", "thoughts",
             "disappear", "relapsed", "better", "everything", "thoughts", "cutting", "killing", "panic", "attacks", "overwhelmed",
-        ]
+        ],
+        concepts: englishConcepts
     )
 }

@@ -16,6 +16,8 @@ enum PatternRole: Equatable, Sendable {
     case thirdPerson
     /// The speaker ("i", "me", "我").
     case firstPerson
+    /// A concept the trained model reads ("DEATH", "MEANS", "YOU" …).
+    case concept(String)
 }
 
 /// A compiled pattern over a `TokenStream`. The source syntax (see `LanguagePack`):

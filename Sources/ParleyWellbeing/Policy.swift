@@ -38,6 +38,9 @@ public struct WellbeingPolicy: Sendable, Equatable {
     public var breakReminders: BreakReminders
     public var reliance: Reliance
     public var guidance: [WellbeingAction: String]
+    /// Whether the trained model may act where no pattern fired, and an optional override of its threshold.
+    public var modelEnabled: Bool
+    public var modelThreshold: Double?
 
     public func threshold(for category: WellbeingCategory) -> Double { thresholds[category] ?? 1.0 }
 
@@ -77,6 +80,7 @@ public struct WellbeingPolicy: Sendable, Equatable {
         "distress_other": 0.7
       },
       "humanReviewMinSeverity": 3,
+      "model": {"enabled": true},
       "resourceCardActions": ["crisis_support"],
       "breakReminders": {
         "enabled": true,
@@ -110,7 +114,7 @@ public struct WellbeingPolicy: Sendable, Equatable {
         }
         let v = Validator()
         let root = try v.object(object, "policy", allowed: ["version", "actions", "escalations", "thresholds", "humanReviewMinSeverity",
-                                                           "resourceCardActions", "breakReminders", "reliance", "guidance"],
+                                                           "resourceCardActions", "breakReminders", "reliance", "guidance", "model"],
                                 required: ["version", "actions"])
         let version = try v.int(root["version"], "policy.version", range: 1...1)
 
@@ -186,9 +190,16 @@ public struct WellbeingPolicy: Sendable, Equatable {
                 guidance[WellbeingAction(rawValue: k)!] = s
             }
         }
+        var modelEnabled = true
+        var modelThreshold: Double?
+        if let m = root["model"] {
+            let o = try v.object(m, "policy.model", allowed: ["enabled", "threshold"], required: [])
+            if let x = o["enabled"] { modelEnabled = try v.bool(x, "policy.model.enabled") }
+            if let x = o["threshold"] { modelThreshold = try v.number(x, "policy.model.threshold", range: 0.05...1) }
+        }
         return WellbeingPolicy(version: version, actions: actions, escalations: escalations, thresholds: thresholds,
                                humanReviewMinSeverity: review, resourceCardActions: cardActions, breakReminders: breaks,
-                               reliance: reliance, guidance: guidance)
+                               reliance: reliance, guidance: guidance, modelEnabled: modelEnabled, modelThreshold: modelThreshold)
     }
 }
 

@@ -7,7 +7,7 @@ struct Wellbeing: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wellbeing",
         abstract: "Wellbeing safeguards: assess user turns for risk (English, Simplified Chinese), evaluate, check policies.",
-        subcommands: [WellbeingAssess.self, WellbeingEval.self, WellbeingCheckPolicy.self, WellbeingResources.self]
+        subcommands: [WellbeingAssess.self, WellbeingEval.self, WellbeingTrain.self, WellbeingCheckPolicy.self, WellbeingResources.self]
     )
 }
 
@@ -236,5 +236,32 @@ struct WellbeingResources: ParsableCommand {
 
     func run() throws {
         writeOut(try jsonString(CrisisResources.builtIn.card(forLocale: locale)) + "\n")
+    }
+}
+
+struct WellbeingTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the concept model on a labelled JSONL set (deterministic) and write its weights.",
+        discussion: "The shipped weights come from: parley wellbeing train --dataset Tests/Fixtures/wellbeing/dev.jsonl --swift-output Sources/ParleyWellbeing/ModelWeights.swift"
+    )
+
+    @Option(name: .long, help: "The labelled JSONL training set.")
+    var dataset: String
+
+    @Option(name: .long, help: "Write the model as JSON here.")
+    var output: String?
+
+    @Option(name: .customLong("swift-output"), help: "Write the model as the Swift source that embeds it in the binary.")
+    var swiftOutput: String?
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: dataset) else { throw CLIError("cannot read \(dataset)") }
+        let items: [WellbeingDatasetItem]
+        do { items = try WellbeingEvaluation.loadDataset(data) } catch { throw CLIError("\(dataset): \(error)") }
+        let model = RiskModelTrainer.train(items, assessor: WellbeingAssessor(model: nil))
+        if let output { try model.encoded().write(to: URL(fileURLWithPath: output)) }
+        if let swiftOutput { try Data(RiskModelTrainer.swiftSource(model).utf8).write(to: URL(fileURLWithPath: swiftOutput)) }
+        writeOut("trained on \(items.count) items: \(model.weights.count) features, threshold \(model.threshold), \(model.notes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))\n")
     }
 }
