@@ -6,6 +6,14 @@ extension LanguagePack {
         code: "zh",
         risk: [
             .selfHarmAcute: [
+                .init("半夜|今晚|明早|天亮前 ~2 就 ~1 出发|动身|走", 0.4, "plan"),
+                .init("要用的东西", 0.5, "means_gathered"),
+                .init("车 ~2 发动着|没熄火|开着", 0.6, "means_ready"),
+                .init("窗户|门窗 ~3 关好|关死|封好", 0.5, "means_ready"),
+                .init("我结束了", 0.5, "resolve"),
+                .init("最顶层|楼顶|天台|顶楼 ~4 往下看", 0.8, "at_location"),
+                .init("时候到了", 0.5, "resolve"),
+                .init("我的告别|告别信|这是告别", 0.9, "farewell"),
                 .init("就去死|这就去死|马上去死", 1.2, "intent"),
                 .init("就 ~1 轻生|自杀|跳楼|跳河|结束自己", 1.0, "intent"),
                 .init("从 ~3 桥上|楼上|楼顶|天台 ~2 开下去|跳下去|冲下去", 1.1, "method_plan"),
@@ -74,6 +82,10 @@ extension LanguagePack {
                 .init("不会有人 ~2 想我|记得我", 0.5, "farewell"),
             ],
             .selfHarmIdeation: [
+                .init("死 ~3 平静|安详|解脱|轻松", 0.9, "death_wish"),
+                .init("活着 ~3 精疲力尽|太累|让我累|好辛苦", 0.9, "tired_of_life"),
+                .init("想象 ~4 自己 ~1 的 ~1 葬礼", 1.0, "death_wish"),
+                .init("我的葬礼|自己的葬礼", 0.8, "death_wish"),
                 .init("再也醒不来|永远醒不来|再也醒不过来", 1.0, "death_wish"),
                 .init("如果 ~6 醒不过来|醒不来", 0.8, "passive_death_wish"),
                 .init("死了 ~6 解脱", 0.9, "death_wish"),
@@ -140,6 +152,8 @@ extension LanguagePack {
                 .init("离开这个世界|离开这个世间", 0.9, "death_wish"),
             ],
             .psychosisMania: [
+                .init("传话|给我传", 0.6, "reference"),
+                .init("换掉|偷走|删掉|改掉 ~2 我的 ~1 记忆|想法", 1.0, "thought_control"),
                 .init("墙 ~4 叫我", 0.9, "hallucination"),
                 .init("收音机|电视|广播|电台|新闻 ~8 讨论我|议论我|说我|在说我", 0.9, "reference"),
                 .init("知道我在想什么|知道我的想法", 0.5, "thought_control"),
@@ -210,6 +224,8 @@ extension LanguagePack {
                 .init("盯着 ~4 就能|能让", 0.6, "grandiosity"),
             ],
             .emotionalReliance: [
+                .init("跟你|和你 ~2 聊到 ~3 凌晨|早上|天亮|半夜|三点|四点|五点", 0.9, "compulsive_use"),
+                .init("我们 ~2 能 ~1 在一起", 0.9, "romantic"),
                 .init("答应我 ~4 一直在|永远在", 0.5, "dependence"),
                 .init("选你而不是|选你不选", 0.9, "preference"),
                 .init("就为了 ~5 跟你|和你|找你", 0.9, "withdrawal"),
@@ -268,6 +284,11 @@ extension LanguagePack {
                 .init("我 ~2 只有你", 0.9, "exclusivity"),
             ],
             .distressOther: [
+                .init("掉进|掉在|困在 ~3 坑|井|洞 ~5 爬不出|出不来", 0.9, "depression"),
+                .init("没跟人说过话|没和人说过话|没跟任何人说|没说过话", 0.8, "isolation"),
+                .init("灰的|灰色|灰蒙蒙", 0.4, "depression"),
+                .init("好沉|好重|很沉|沉重", 0.4, "depression"),
+                .init("绷不住|撑不住", 0.7, "overwhelm"),
                 .init("没有人可以说话|没人可以说话|没有人可以说|找不到人说", 0.8, "loneliness"),
                 .init("威胁我", 0.8, "abuse"),
                 .init("怕他|怕她", 0.3, "abuse"),

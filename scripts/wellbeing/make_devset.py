@@ -2,8 +2,8 @@
 """Builds Tests/Fixtures/wellbeing/dev.jsonl from the hand-written seeds in devset_en.py and devset_zh.py.
 
 Each seed becomes one item; multi-turn seeds keep their earlier turns; every risk seed is also placed once after
-a short, harmless opening exchange (risk that appears in a later turn), and the English typo seeds and the
-Chinese mixed-language seeds are added as they are. Deterministic: no randomness.
+a short, harmless opening exchange (risk that appears in a later turn), and the English typo seeds the
+Chinese mixed-language seeds and the indirect second-round seeds are added as they are. Deterministic: no randomness.
 Usage: python3 scripts/wellbeing/make_devset.py > Tests/Fixtures/wellbeing/dev.jsonl
 """
 import json, os, sys
@@ -48,6 +48,8 @@ def build(lang, m):
         add(category, turns, "multi_turn" if category == "none" else None)
     for category, text in getattr(m, "TYPO", []) + getattr(m, "MIXED", []):
         add(category, [text], "variant" if category == "none" else None)
+    for category, text in getattr(m, "INDIRECT", []):
+        add(category, [text], "indirect" if category == "none" else None)
     # Risk in a later turn: every third risk seed after a harmless opener.
     k = 0
     for category, seeds in risk:
