@@ -3,9 +3,9 @@ import ParleyTestSupport
 import ParleyWellbeing
 import XCTest
 
-/// The acceptance targets on the development set and on the held-out set (written before the detector and never
-/// used for tuning), each language separately. These guard against regressions; the held-out figure is the
-/// honest estimate of how the detector generalises.
+/// The acceptance targets on the development set and on the first held-out set, each language separately, as
+/// regression guards. See Tests/Fixtures/wellbeing/README.md for how each set was written: the first held-out set
+/// overstates generalisation; held-out 3 (guarded in RiskModelTests, far below the targets) is the honest figure.
 final class DatasetTests: XCTestCase {
     func load(_ name: String) throws -> [WellbeingDatasetItem] {
         try WellbeingEvaluation.loadDataset(Data(contentsOf: TestModels.fixture("wellbeing/\(name)")))
@@ -44,8 +44,10 @@ final class DatasetTests: XCTestCase {
                 XCTAssertGreaterThanOrEqual(items.filter { $0.category == c }.count, 45, "\(lang) \(c)")
             }
         }
-        // No item of the held-out set appears in the development set.
+        // No item of a held-out set appears in the development set.
         let devTexts = Set(dev.map { $0.messages.last!.content })
-        XCTAssertTrue(try load("heldout.jsonl").allSatisfy { !devTexts.contains($0.messages.last!.content) })
+        for name in ["heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl"] {
+            for item in try load(name) { XCTAssertFalse(devTexts.contains(item.messages.last!.content), "\(name) \(item.id) is in dev") }
+        }
     }
 }
