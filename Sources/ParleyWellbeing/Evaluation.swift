@@ -8,8 +8,21 @@ public struct WellbeingDatasetItem: Codable, Sendable {
     public var severity: Int?
     public var action: WellbeingAction
     public var messages: [ChatTurn]
-    /// For non-risk items: ordinary, lookalike, neutral, multi_turn, variant.
+    /// For non-risk items: ordinary, lookalike, neutral, multi_turn, variant, indirect.
     public var kind: String?
+
+    enum CodingKeys: String, CodingKey { case id, lang, category, severity, action, messages, kind }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let n = try? c.decode(Int.self, forKey: .id) { id = String(n) } else { id = try c.decode(String.self, forKey: .id) }
+        lang = try c.decode(String.self, forKey: .lang)
+        category = try c.decode(WellbeingCategory.self, forKey: .category)
+        severity = try c.decodeIfPresent(Int.self, forKey: .severity)
+        action = try c.decode(WellbeingAction.self, forKey: .action)
+        messages = try c.decode([ChatTurn].self, forKey: .messages)
+        kind = try c.decodeIfPresent(String.self, forKey: .kind)
+    }
 }
 
 /// Figures for one language (or all): what the acceptance targets are stated in.
