@@ -102,7 +102,7 @@ public final class WellbeingAssessor: Sendable {
         let userTurns = messages.filter { $0.role == "user" }
         guard let current = userTurns.last else { return out }
         var evidence = evaluate(current.content)
-        let earlier = userTurns.dropLast().suffix(WellbeingAssessor.contextTurns).map { evaluate($0.content) }
+        let earlier = userTurns.dropLast().suffix(WellbeingAssessor.contextTurns).map { evaluate($0.content, limit: 500) }
         var signals = Set<String>()
         var features: [String: Double] = [:]
         for c in evidence.concepts { features["c:" + c] = 1 }
@@ -175,8 +175,17 @@ public final class WellbeingAssessor: Sendable {
         return cjk * 3 >= latin && cjk > 0 ? "zh" : "en"
     }
 
-    func evaluate(_ text: String) -> TurnEvidence {
-        let stream = TokenStream(text, spelling: spelling, fuzzy: fuzzy)
+    /// At most this many characters of a message are read: its beginning and its end, so a very long paste costs
+    /// no more than a short one and a statement at either end is still seen.
+    static let maxCharacters = 1200
+
+    static func clipped(_ text: String, to limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        return String(text.prefix(limit / 2)) + "\n" + String(text.suffix(limit / 2))
+    }
+
+    func evaluate(_ text: String, limit: Int = WellbeingAssessor.maxCharacters) -> TurnEvidence {
+        let stream = TokenStream(WellbeingAssessor.clipped(text, to: limit), spelling: spelling, fuzzy: fuzzy)
         let tokens = stream.tokens
         let matches = index.matches(in: tokens)
         var masked = [Bool](repeating: false, count: tokens.count)

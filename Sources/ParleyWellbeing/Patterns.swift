@@ -28,6 +28,8 @@ struct Pattern: Sendable {
     struct Alternative: Sendable {
         var units: [String]
         var prefixLast: Bool
+        /// `units` as vocabulary ids (filled by `PatternIndex`), so matching compares integers.
+        var ids: [Int32] = []
     }
     enum Element: Sendable {
         case alternatives([Alternative])
@@ -35,7 +37,7 @@ struct Pattern: Sendable {
     }
 
     let source: String
-    let elements: [Element]
+    var elements: [Element]
     let role: PatternRole
     let weight: Double
     let signal: String
@@ -76,19 +78,34 @@ struct Pattern: Sendable {
         self.elements = elements
     }
 
+    mutating func intern(_ vocabulary: inout [String: Int32]) {
+        elements = elements.map { element in
+            guard case .alternatives(var alts) = element else { return element }
+            for i in alts.indices {
+                alts[i].ids = alts[i].units.map { unit in
+                    if let id = vocabulary[unit] { return id }
+                    let id = Int32(vocabulary.count)
+                    vocabulary[unit] = id
+                    return id
+                }
+            }
+            return .alternatives(alts)
+        }
+    }
+
     /// The end (exclusive) of the shortest match starting at `start`, or nil.
-    func match(_ tokens: [String], at start: Int) -> Int? {
+    func match(_ tokens: TokenIDs, at start: Int) -> Int? {
         matchFrom(element: 0, position: start, tokens)
     }
 
-    private func matchFrom(element index: Int, position: Int, _ tokens: [String]) -> Int? {
+    private func matchFrom(element index: Int, position: Int, _ tokens: TokenIDs) -> Int? {
         if index == elements.count { return position }
         switch elements[index] {
         case .gap(let n):
             var p = position
             for _ in 0...n {
                 if let end = matchFrom(element: index + 1, position: p, tokens) { return end }
-                if p >= tokens.count || tokens[p] == TokenStream.boundary { return nil }
+                if p >= tokens.ids.count || tokens.ids[p] == TokenIDs.boundary { return nil }
                 p += 1
             }
             return nil
@@ -103,19 +120,25 @@ struct Pattern: Sendable {
         }
     }
 
-    static func matchAlternative(_ alt: Alternative, _ tokens: [String], _ position: Int) -> Int? {
-        let n = alt.units.count
-        guard position + n <= tokens.count else { return nil }
+    static func matchAlternative(_ alt: Alternative, _ tokens: TokenIDs, _ position: Int) -> Int? {
+        let n = alt.ids.count
+        guard position + n <= tokens.ids.count else { return nil }
         for k in 0..<n {
-            let unit = alt.units[k], token = tokens[position + k]
             if k == n - 1 && alt.prefixLast {
-                if !token.hasPrefix(unit) || token == TokenStream.boundary { return nil }
-            } else if token != unit {
+                if tokens.ids[position + k] == TokenIDs.boundary || !tokens.strings[position + k].hasPrefix(alt.units[k]) { return nil }
+            } else if tokens.ids[position + k] != alt.ids[k] {
                 return nil
             }
         }
         return position + n
     }
+}
+
+/// A token stream as vocabulary ids (-1: a word no pattern uses) beside the strings (for prefix alternatives).
+struct TokenIDs {
+    static let boundary: Int32 = 0
+    var ids: [Int32]
+    var strings: [String]
 }
 
 /// One occurrence of a pattern in a stream.
@@ -128,41 +151,55 @@ struct PatternMatch {
 /// All patterns of all language packs, indexed by the unit their first element starts with.
 struct PatternIndex: Sendable {
     let patterns: [Pattern]
-    private let byFirstUnit: [String: [Int]]
-    private let byPrefix: [(prefix: String, pattern: Int)]
+    private let vocabulary: [String: Int32]
+    /// Pattern indices by the id of their first unit.
+    private let byFirstUnit: [[Int]]
+    /// Prefix alternatives (`pill*`), bucketed by their first two characters so a token only tries its own bucket.
+    private let byPrefix: [String: [(prefix: String, pattern: Int)]]
 
     init(_ patterns: [Pattern]) {
-        self.patterns = patterns
-        var byFirst: [String: [Int]] = [:]
-        var byPrefix: [(String, Int)] = []
-        for (i, p) in patterns.enumerated() {
+        var vocabulary: [String: Int32] = [TokenStream.boundary: TokenIDs.boundary]
+        var interned = patterns
+        for i in interned.indices { interned[i].intern(&vocabulary) }
+        self.patterns = interned
+        self.vocabulary = vocabulary
+        var byFirst = [[Int]](repeating: [], count: vocabulary.count)
+        var byPrefix: [String: [(prefix: String, pattern: Int)]] = [:]
+        for (i, p) in interned.enumerated() {
             guard case .alternatives(let alts) = p.elements[0] else { continue }
             for alt in alts {
                 if alt.units.count == 1 && alt.prefixLast {
-                    byPrefix.append((alt.units[0], i))
-                } else {
-                    byFirst[alt.units[0], default: []].append(i)
+                    byPrefix[String(alt.units[0].prefix(2)), default: []].append((alt.units[0], i))
+                } else if !byFirst[Int(alt.ids[0])].contains(i) {
+                    byFirst[Int(alt.ids[0])].append(i)
                 }
             }
         }
-        self.byFirstUnit = byFirst.mapValues { Array(Set($0)).sorted() }
+        self.byFirstUnit = byFirst
         self.byPrefix = byPrefix
     }
 
+    func ids(_ tokens: [String]) -> TokenIDs {
+        TokenIDs(ids: tokens.map { vocabulary[$0] ?? -1 }, strings: tokens)
+    }
+
     func matches(in tokens: [String]) -> [PatternMatch] {
+        let stream = ids(tokens)
         var out: [PatternMatch] = []
         var tried = Set<Int>()
         for start in 0..<tokens.count {
-            let token = tokens[start]
-            if token == TokenStream.boundary { continue }
+            let id = stream.ids[start]
+            if id == TokenIDs.boundary { continue }
             tried.removeAll(keepingCapacity: true)
-            if let candidates = byFirstUnit[token] {
-                for i in candidates where tried.insert(i).inserted {
-                    if let end = patterns[i].match(tokens, at: start) { out.append(PatternMatch(pattern: i, start: start, end: end)) }
+            if id >= 0 {
+                for i in byFirstUnit[Int(id)] where tried.insert(i).inserted {
+                    if let end = patterns[i].match(stream, at: start) { out.append(PatternMatch(pattern: i, start: start, end: end)) }
                 }
             }
-            for (prefix, i) in byPrefix where token.hasPrefix(prefix) && tried.insert(i).inserted {
-                if let end = patterns[i].match(tokens, at: start) { out.append(PatternMatch(pattern: i, start: start, end: end)) }
+            if let bucket = byPrefix[String(tokens[start].prefix(2))] {
+                for (prefix, i) in bucket where tokens[start].hasPrefix(prefix) && tried.insert(i).inserted {
+                    if let end = patterns[i].match(stream, at: start) { out.append(PatternMatch(pattern: i, start: start, end: end)) }
+                }
             }
         }
         return out
