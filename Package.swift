@@ -72,6 +72,8 @@ let package = Package(
         // Turns every file in Sources/ParleyServer/Resources/ui into a Swift source (name, bytes) at build time.
         .executableTarget(name: "EmbedUIGenerator", path: "Plugins/EmbedUIGenerator"),
         .plugin(name: "EmbedUI", capability: .buildTool(), dependencies: ["EmbedUIGenerator"], path: "Plugins/EmbedUI"),
+        // Wellbeing safeguards: risk assessment of user turns, policy, crisis resources. No engine dependency.
+        .target(name: "ParleyWellbeing"),
         .executableTarget(
             name: "parley",
             dependencies: [
@@ -79,6 +81,7 @@ let package = Package(
                 "ParleyModels",
                 "ParleyServer",
                 "ParleyStore",
+                "ParleyWellbeing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -127,6 +130,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "ParleyWellbeingTests", dependencies: ["ParleyWellbeing", "ParleyTestSupport"]),
         .testTarget(name: "ParleyCLITests", dependencies: ["parley", "ParleyTestSupport"]),
         .testTarget(
             name: "ParleyModelsTests",
