@@ -11,7 +11,7 @@ import ParleyGGUF
 // global and uses `rope.freq_base`. RoPE is NeoX-style. The converter already added 1 to every norm weight
 // (Gemma's RMSNorm scales by 1+w), so norms here are plain x·w. No final logit soft-capping in Gemma 3.
 
-final class Gemma3Model: LanguageModel, @unchecked Sendable {
+final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
     struct Layer {
         let attentionNorm: [Float]  // [d]
         let query: Linear  // d → heads·headDim
@@ -79,7 +79,8 @@ final class Gemma3Model: LanguageModel, @unchecked Sendable {
         head = file.tensor(named: "output.weight") != nil
             ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
             : tokenEmbedding
-        headSketch = HeadSketch.worthwhile(for: head) ? HeadSketch(head: head) : nil
+        headSketch = HeadSketch.worthwhile(for: head, weightBytes: file.fileSize - file.dataOffset)
+            ? HeadSketch(head: head) : nil
         embeddingScale = Float(d).squareRoot()
         ropes = [RoPETable(base: Self.localRoPEBase, ropeDims: hp.ropeDimensions),
                  RoPETable(base: hp.ropeBase, ropeDims: hp.ropeDimensions)]

@@ -1,5 +1,6 @@
 import CParleyKernels
 import Foundation
+import Synchronization
 
 /// A 4-bit copy of the output projection (the LM head) that ranks the vocabulary for a fraction of the bytes.
 ///
@@ -18,10 +19,14 @@ final class HeadSketch: @unchecked Sendable {
     static let minimumCandidates = 64
     static let maximumCandidates = 256
 
-    /// Worth building when the head is wide and stored in more than 4.5 bits per weight (PARLEY_HEAD_SKETCH=0
-    /// turns it off).
-    static func worthwhile(for head: Linear) -> Bool {
-        ProcessInfo.processInfo.environment["PARLEY_HEAD_SKETCH"] != "0"
+    /// Worth building when the head is wide, stored in more than 4.5 bits per weight, and at least 40 % of the
+    /// weights a token reads (the sketch saves about half the head's bytes for its own memory; on SmolLM2, 31 %,
+    /// it gained ~5 % and cost more memory than it saved). PARLEY_HEAD_SKETCH=0 turns it off, =1 forces it on.
+    static func worthwhile(for head: Linear, weightBytes: Int) -> Bool {
+        let setting = ProcessInfo.processInfo.environment["PARLEY_HEAD_SKETCH"]
+        if setting == "0" { return false }
+        let share = Double(head.outFeatures * head.rowBytes) / Double(max(1, weightBytes))
+        return (setting == "1" || share >= 0.4)
             && head.outFeatures >= 8192 && head.inFeatures % 32 == 0
             && Double(head.rowBytes) / Double(head.inFeatures) > 18.0 / 32.0
     }
@@ -64,7 +69,7 @@ final class HeadSketch: @unchecked Sendable {
     /// Each row checks its own selection: rescoring shows how far the sketch was off on the candidates, and a
     /// token left out scored at most the weakest candidate's sketch value. Unless the `needed`-th best exact
     /// logit clears that by twice the largest error seen, the row falls back to the exact head.
-    func logits(_ normed: UnsafePointer<Float>, rows: Int, needed: UnsafePointer<Int>, into out: FloatPointer,
+    func logits(_ normed: UnsafePointer<Float>, rows: Int, needed: UnsafeMutablePointer<Int>, into out: FloatPointer,
                 workspace: Workspace) {
         let vocab = head.outFeatures, d = head.inFeatures
         sketch.apply(normed, count: rows, into: out, outStride: vocab, workspace: workspace)
@@ -106,14 +111,36 @@ final class HeadSketch: @unchecked Sendable {
                     threshold = HeadSketch.kthLargest(values, count: count, k: want)
                 }
                 if count < vocab && !(threshold > weakest + 2 * error) {
-                    pk_matvec(head.type, Int64(d), head.data, head.rowBytes, 0, Int64(vocab), activation, row)
+                    needed[j] = -1  // recomputed exactly below, with every thread
                     continue
                 }
                 row.update(repeating: -Float.infinity, count: vocab)
                 for i in 0..<count { row[Int(ids[i])] = values[i] }
             }
         }
+        for j in 0..<rows where needed[j] < 0 {
+            fallbackCount.add(1, ordering: .relaxed)
+            exactRow(normed + j * d, into: out + j * vocab, workspace: workspace)
+        }
     }
+
+    /// One exact logit row, the head streamed through in slices that are released from the process as soon as
+    /// they are used: a fallback costs time (the pages come back from the page cache), not resident memory.
+    private func exactRow(_ x: UnsafePointer<Float>, into out: FloatPointer, workspace: Workspace) {
+        let sliceRows = max(1, (8 << 20) / head.rowBytes)
+        var first = 0
+        while first < head.outFeatures {
+            let count = min(sliceRows, head.outFeatures - first)
+            let slice = Linear(name: head.name, type: head.type, inFeatures: head.inFeatures, outFeatures: count,
+                               data: head.data + first * head.rowBytes, rowBytes: head.rowBytes)
+            slice.apply(x, count: 1, into: out + first, outStride: head.outFeatures, workspace: workspace)
+            releasePages(head.data + first * head.rowBytes, byteCount: count * head.rowBytes)
+            first += count
+        }
+    }
+
+    /// Rows that fell back to the exact head so far (for benchmarks and tests).
+    let fallbackCount = Atomic<Int>(0)
 
     /// The k-th largest of `count` values (k ≤ count), without allocating: k is small.
     static func kthLargest(_ values: UnsafePointer<Float>, count: Int, k: Int) -> Float {

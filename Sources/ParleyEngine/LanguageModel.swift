@@ -12,6 +12,19 @@ public protocol LanguageModel: AnyObject, Sendable {
     func forward(_ batch: UnsafeBufferPointer<BatchEntry>, workspace: Workspace)
 }
 
+/// A model whose LM head has a 4-bit sketch for greedy decoding (see `HeadSketch`).
+protocol SketchedHead {
+    var headSketch: HeadSketch? { get }
+}
+
+extension Model {
+    /// Whether greedy decoding ranks the vocabulary with a head sketch, and how many logit rows have had to
+    /// fall back to the exact head so far (nil without a sketch).
+    public var headSketchFallbacks: Int? {
+        (network as? SketchedHead)?.headSketch.map { $0.fallbackCount.load(ordering: .relaxed) }
+    }
+}
+
 /// Architectures this engine runs, keyed by `general.architecture`.
 public enum ModelRegistry {
     static let loaders: [String: (GGUFFile) throws -> LanguageModel] = [

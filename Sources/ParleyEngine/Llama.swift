@@ -7,7 +7,7 @@ import ParleyGGUF
 //   logits = Woutput·(rmsnorm(x)·output_norm)   (Woutput = token_embd when embeddings are tied)
 // RoPE is the "normal" (adjacent-pair) style: llama.cpp's converter permutes Q/K rows to match it.
 
-final class LlamaModel: LanguageModel, @unchecked Sendable {
+final class LlamaModel: LanguageModel, SketchedHead, @unchecked Sendable {
     struct Layer {
         let attentionNorm: [Float]  // [d]
         let query: Linear  // d → heads·headDim
@@ -52,7 +52,8 @@ final class LlamaModel: LanguageModel, @unchecked Sendable {
         head = file.tensor(named: "output.weight") != nil
             ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
             : tokenEmbedding
-        headSketch = HeadSketch.worthwhile(for: head) ? HeadSketch(head: head) : nil
+        headSketch = HeadSketch.worthwhile(for: head, weightBytes: file.fileSize - file.dataOffset)
+            ? HeadSketch(head: head) : nil
         rope = RoPETable(base: hp.ropeBase, ropeDims: hp.ropeDimensions)
     }
 
