@@ -59,6 +59,7 @@ let package = Package(
         .target(
             name: "ParleyServer",
             dependencies: [
+                "ParleyWellbeing",
                 "ParleyEngine", "ParleyTokenizer", "ParleyStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -35,7 +35,7 @@ public final class ServerMetrics: @unchecked Sendable {
 
     func countRequest(path: String, status: Int) {
         // Bounded label set: known endpoints, everything else as "other".
-        let known = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/health", "/metrics"]
+        let known = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/moderations", "/v1/models", "/health", "/metrics"]
         let endpoint = known.first { path == $0 } ?? (path.hasPrefix("/v1/models/") ? "/v1/models/{id}" : "other")
         lock.withLock { requests["\(endpoint)|\(status)", default: 0] += 1 }
     }

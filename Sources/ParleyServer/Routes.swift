@@ -49,6 +49,9 @@ public struct ParleyAPI: Sendable {
         router.post("/v1/embeddings") { request, _ in
             try await api.embeddings(try await api.fields(request))
         }
+        router.post("/v1/moderations") { request, _ in
+            try Moderations.respond(try await api.fields(request))
+        }
         if let app {
             app.register(on: router, recorder: apiRoutes)
             StaticUI.register(on: router)

@@ -239,6 +239,25 @@ def test_embeddings():
 
 # --- errors ---------------------------------------------------------------------------------------------------
 
+def test_moderations_flag_self_harm_only():
+    r = client().moderations.create(input=[
+        "I have the pills in my hand and I am going to take them all tonight. Goodbye.",
+        "This traffic is killing me, I'll be late for the meeting.",
+        "What is the capital of Japan?",
+    ])
+    crisis, idiom, neutral = r.results
+    assert crisis.flagged and crisis.categories.self_harm and crisis.categories.self_harm_intent
+    assert crisis.category_scores.self_harm > 0.5
+    assert not idiom.flagged and not neutral.flagged
+    assert not any(v for v in neutral.categories.model_dump().values())
+    extra = crisis.model_extra["parley_wellbeing"]
+    assert extra["category"] == "self_harm_acute" and extra["action"] == "crisis_support"
+    single = client().moderations.create(input="我不想活了，今晚就结束一切。")
+    assert single.results[0].flagged
+    bad = raw("POST", "/v1/moderations", json.dumps({"input": 42}).encode())
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "input"
+
+
 def test_malformed_json_is_400():
     assert_error_shape(raw_post("/v1/chat/completions", b"{\"model\": "), 400)
 
