@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ParleyWellbeing
 import ParleyEngine
 import ParleyStore
 import ParleyTokenizer
@@ -425,10 +426,11 @@ public final class ChatApp: Sendable {
         let instructions = try await db { try await store.customInstructions(userID: me.user.id) }
         let draft = Message(conversationID: c.id, parentID: parentID, role: .user, content: content)
         let branch = Self.branch(to: parentID, in: messages) + [draft]
+        let wellbeing = Self.wellbeing(branch, request)
         // The prompt is checked before anything is written: a message that cannot fit is refused whole.
         let prompt = try PromptBuilder.build(model: served.model, context: served.scheduler.configuration.contextLength,
                                              systemPrompt: c.systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
-                                             instructions: instructions, branch: branch)
+                                             instructions: instructions, branch: branch, guidance: wellbeing?.guidance)
         let user = try await db { try await store.appendMessage(draft, userID: me.user.id) }
         var newTitle: String?
         if c.title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
@@ -439,7 +441,7 @@ public final class ChatApp: Sendable {
             newTitle = title
         }
         return try await streamReply(identity: me, conversation: c, branch: branch, parent: user, userMessage: user,
-                                     newTitle: newTitle, prompt: prompt, served: served)
+                                     newTitle: newTitle, prompt: prompt, served: served, wellbeing: wellbeing)
     }
 
     func regenerate(_ request: Request, _ context: ParleyRequestContext) async throws -> Response {
@@ -456,11 +458,20 @@ public final class ChatApp: Sendable {
         let served = try servedModel(for: c)
         let instructions = try await db { try await store.customInstructions(userID: me.user.id) }
         let branch = Self.branch(to: parentID, in: messages)
+        let wellbeing = Self.wellbeing(branch, request)
         let prompt = try PromptBuilder.build(model: served.model, context: served.scheduler.configuration.contextLength,
                                              systemPrompt: c.systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
-                                             instructions: instructions, branch: branch)
+                                             instructions: instructions, branch: branch, guidance: wellbeing?.guidance)
         return try await streamReply(identity: me, conversation: c, branch: branch, parent: parent, userMessage: nil,
-                                     newTitle: nil, prompt: prompt, served: served)
+                                     newTitle: nil, prompt: prompt, served: served, wellbeing: wellbeing)
+    }
+
+    /// The wellbeing assessment of the branch's last user turn (earlier turns as context), for the reply about
+    /// to be generated; nil when the reply needs no steering. Resources follow the request's `Accept-Language`.
+    static func wellbeing(_ branch: [Message], _ request: Request) -> WellbeingNotice? {
+        let turns = branch.filter { $0.role == .user || $0.role == .assistant }
+            .map { ChatTurn(role: $0.role.rawValue, content: $0.content) }
+        return WellbeingNotice.assess(turns, acceptLanguage: request.headers[.acceptLanguage])
     }
 
     func putFeedback(_ request: Request, _ context: ParleyRequestContext) async throws -> Response {

@@ -1,6 +1,7 @@
 import Foundation
 import ParleyEngine
 import ParleyTokenizer
+import ParleyWellbeing
 
 /// A validated generation request, ready for the scheduler.
 struct GenerationPlan {
@@ -11,6 +12,8 @@ struct GenerationPlan {
     var tools: ToolSpec?
     var stream: Bool
     var includeUsage: Bool
+    /// The wellbeing assessment of the last user message, when it steers the reply (action not `none`).
+    var wellbeing: WellbeingNotice? = nil
 }
 
 /// Sampling, stop strings, lengths and logprobs common to chat and text completions.
@@ -74,7 +77,7 @@ func streamOptions(_ f: RequestFields) throws -> (stream: Bool, usage: Bool) {
 }
 
 /// Builds the plan of a `/v1/chat/completions` request.
-func planChat(_ f: RequestFields, catalog: ModelCatalog) throws -> GenerationPlan {
+func planChat(_ f: RequestFields, catalog: ModelCatalog, acceptLanguage: String? = nil) throws -> GenerationPlan {
     let served = try catalog.resolve(try f.string("model"))
     let model = served.model
     guard let list = f.value("messages")?.arrayValue else {
@@ -87,6 +90,22 @@ func planChat(_ f: RequestFields, catalog: ModelCatalog) throws -> GenerationPla
     var messages: [TemplateValue] = []
     for (i, raw) in list.enumerated() {
         messages.append(try chatMessage(raw, path: "messages[\(i)]", toolsInContent: !templateHasTools))
+    }
+    // Wellbeing: the last user message is assessed with the earlier ones as context; when the policy asks for
+    // more than an ordinary reply, its guidance joins the system instruction for this generation.
+    let turns: [ChatTurn] = messages.compactMap { m -> ChatTurn? in
+        guard let o = m.objectValue, let role = o["role"]?.stringValue, role == "user" || role == "assistant" else { return nil }
+        return ChatTurn(role: role, content: o["content"]?.stringValue ?? "")
+    }
+    let wellbeing = WellbeingNotice.assess(turns, acceptLanguage: acceptLanguage)
+    if let wellbeing, !wellbeing.guidance.isEmpty {
+        if case .object(var first) = messages[0], first["role"] == .string("system") {
+            let existing = first["content"]?.stringValue ?? ""
+            first["content"] = .string(existing + (existing.isEmpty ? "" : "\n\n") + wellbeing.guidance)
+            messages[0] = .object(first)
+        } else {
+            messages.insert(.obj([("role", "system"), ("content", .string(wellbeing.guidance))]), at: 0)
+        }
     }
     var extra: [String: TemplateValue] = [:]
     if let tools {
@@ -125,7 +144,7 @@ func planChat(_ f: RequestFields, catalog: ModelCatalog) throws -> GenerationPla
         constraint = try responseFormatConstraint(format)
     }
     return GenerationPlan(served: served, prompt: prompt, parameters: parameters, constraint: constraint,
-                          tools: tools, stream: stream, includeUsage: usage)
+                          tools: tools, stream: stream, includeUsage: usage, wellbeing: wellbeing)
 }
 
 /// `response_format`: text, `json_object`, or `json_schema` (compiled; unsupported keywords are a 400).

@@ -122,12 +122,13 @@ struct ReplyPrompt {
 }
 
 enum PromptBuilder {
-    /// System prompt (the conversation's, else the default), the custom instructions, then the branch rendered
+    /// System prompt (the conversation's, else the default), the custom instructions, the wellbeing guidance for
+    /// this reply when there is one, then the branch rendered
     /// with the model's chat template. Empty replies are skipped and neighbours of one role merged, so templates
     /// that insist on alternating roles accept it; the oldest turns go first when the prompt would leave less
     /// than `reserve` tokens for the reply.
     static func build(model: Model, context: Int, systemPrompt: String?, defaultSystemPrompt: String,
-                      instructions: CustomInstructions, branch: [Message]) throws -> ReplyPrompt {
+                      instructions: CustomInstructions, branch: [Message], guidance: String? = nil) throws -> ReplyPrompt {
         var system = systemPrompt.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
             ?? defaultSystemPrompt
         let about = instructions.aboutMe.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -149,6 +150,8 @@ enum PromptBuilder {
                 turns.append((role, m.content))
             }
         }
+        // The wellbeing guidance for this reply: last in the system text, never stored as a message.
+        if let guidance, !guidance.isEmpty { system += (system.isEmpty ? "" : "\n\n") + guidance }
         let reserve = min(256, context / 4)
         var start = 0
         while true {
@@ -178,7 +181,8 @@ extension ChatApp {
     /// Generates a reply under `parent` (already committed) and answers with its event stream. The assistant row
     /// is created at once (`generating`), flushed while it grows, and finished `complete` or `incomplete`.
     func streamReply(identity: Identity, conversation: Conversation, branch: [Message], parent: Message,
-                     userMessage: Message?, newTitle: String?, prompt: ReplyPrompt, served: ServedModel) async throws -> Response {
+                     userMessage: Message?, newTitle: String?, prompt: ReplyPrompt, served: ServedModel,
+                     wellbeing: WellbeingNotice? = nil) async throws -> Response {
         let userID = identity.user.id
         let assistant = try await db {
             try await store.appendMessage(Message(conversationID: conversation.id, parentID: parent.id, role: .assistant,
@@ -194,6 +198,7 @@ extension ChatApp {
 
         var first: [ReplyEvent] = []
         if let userMessage { first.append(ReplyEvent(name: "user", data: AppJSON.message(userMessage))) }
+        if let wellbeing { first.append(ReplyEvent(name: "wellbeing", data: wellbeing.json)) }
         first.append(ReplyEvent(name: "assistant", data: AppJSON.message(assistant)))
 
         let (events, continuation) = AsyncStream<ReplyEvent>.makeStream(bufferingPolicy: .unbounded)

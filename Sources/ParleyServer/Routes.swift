@@ -40,7 +40,8 @@ public struct ParleyAPI: Sendable {
         router.get("/v1/models/:id") { _, context in try api.showModel(context.parameters.get("id") ?? "") }
         router.post("/v1/chat/completions") { request, _ in
             let f = try await api.fields(request)
-            return try await api.chat(try planChat(f, catalog: api.catalog), started: Date())
+            return try await api.chat(try planChat(f, catalog: api.catalog, acceptLanguage: request.headers[.acceptLanguage]),
+                                      started: Date())
         }
         router.post("/v1/completions") { request, _ in
             let f = try await api.fields(request)
@@ -127,6 +128,7 @@ public struct ParleyAPI: Sendable {
         let wantLogprobs = plan.parameters.logprobs
         let metrics = self.metrics
         let modelID = plan.served.id
+        let wellbeing = plan.wellbeing
 
         @Sendable func logprobObject(_ lp: TokenLogprob) -> TemplateValue {
             func entry(_ id: TokenID, _ v: Float) -> [(String, TemplateValue)] {
@@ -195,9 +197,15 @@ public struct ParleyAPI: Sendable {
                 ("logprobs", wantLogprobs ? .obj([("content", .array(logprobs))]) : .none),
                 ("finish_reason", .string(finishReason(summary, toolCall: toolCall))),
             ])
-            return Self.json(.obj([("id", .string(id)), ("object", "chat.completion"), ("created", .int(created)),
-                                   ("model", .string(modelID)), ("system_fingerprint", "parley"),
-                                   ("choices", .array([choice])), ("usage", usage(summary))]))
+            var fields: [(String, TemplateValue)] = [
+                ("id", .string(id)), ("object", "chat.completion"), ("created", .int(created)),
+                ("model", .string(modelID)), ("system_fingerprint", "parley"),
+                ("choices", .array([choice])), ("usage", usage(summary)),
+            ]
+            if let wellbeing { fields.append(("parley_wellbeing", wellbeing.json)) }
+            var response = Self.json(.obj(fields))
+            if let wellbeing { response.headers[.init("X-Parley-Wellbeing")!] = wellbeing.header }
+            return response
         }
 
         // Streaming: server-sent events, one chunk per piece of text.
@@ -220,7 +228,12 @@ public struct ParleyAPI: Sendable {
                     out.clear()
                 }
             }
-            send(chunk(.obj([("role", "assistant"), ("content", "")])))
+            var opening = chunk(.obj([("role", "assistant"), ("content", "")]))
+            if let wellbeing, case .object(var o) = opening {
+                o["parley_wellbeing"] = wellbeing.json
+                opening = .object(o)
+            }
+            send(opening)
             try await flush()
             var splitter = ToolCallSplitter(allowText: !(tools?.required ?? true))
             let callID = makeID("call_")
@@ -269,7 +282,9 @@ public struct ParleyAPI: Sendable {
             try await flush()
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        if let wellbeing { headers[.init("X-Parley-Wellbeing")!] = wellbeing.header }
+        return Response(status: .ok, headers: headers, body: body)
     }
 
     // MARK: - Text completions

@@ -310,6 +310,104 @@ import Testing
         return (user, done)
     }
 
+    // MARK: Wellbeing
+
+    static let crisisText = "I have the pills ready and I'm going to end my life tonight"
+
+    @Test func crisisMessageGetsWellbeingEventAndTheReplyStillStreams() async throws {
+        try await TestApp.make(accounts: false).test { client in
+            let a = Browser(client)
+            a.extraHeaders[.acceptLanguage] = "en-GB,en;q=0.8"
+            let id = try await a.newConversation(#"{"temperature": 0}"#)
+            let r = try await a.post("/api/conversations/\(id)/messages", #"{"content": \#(jsonString(Self.crisisText))}"#)
+            #expect(r.status == .ok, "\(r.text)")
+            let events = r.events
+            let names = events.map(\.name)
+            #expect(Array(names.prefix(3)) == ["user", "wellbeing", "assistant"], "\(names)")
+            let wb = events.first { $0.name == "wellbeing" }?.data ?? [:]
+            #expect(wb["action"] as? String == "crisis_support")
+            #expect(wb["category"] as? String == "self_harm_acute")
+            #expect((wb["severity"] as? Int ?? 0) >= 1)
+            #expect(Set(wb.keys).isSuperset(of: ["category", "severity", "action", "resources"]))
+            let resources = wb["resources"] as? [[String: Any]] ?? []
+            let names2 = resources.compactMap { $0["name"] as? String }
+            // en-GB: the UK lines first, then the international fallback.
+            #expect(names2.first == "Samaritans", "\(names2)")
+            #expect(names2.contains("Find A Helpline"), "\(names2)")
+            #expect(!names2.contains("988 Suicide & Crisis Lifeline"), "\(names2)")
+            for res in resources {
+                #expect((res["contact"] as? String ?? "").isEmpty == false, "\(res)")
+                #expect((res["source"] as? String ?? "").hasPrefix("http"), "\(res)")
+            }
+            // The reply still streams and is saved; the guidance is no message of the conversation.
+            #expect(names.last == "done")
+            let text = events.filter { $0.name == "delta" }.map { $0.data["text"] as? String ?? "" }.joined()
+            #expect(!text.isEmpty)
+            let done = events.last?.data ?? [:]
+            let tree = try await a.tree(id)
+            #expect(tree.messages.count == 2)
+            #expect(tree.messages.allSatisfy { ($0["role"] as? String) != "system" })
+            #expect(tree.messages.first { $0["role"] as? String == "user" }?["content"] as? String == Self.crisisText)
+
+            // Regenerating the reply assesses the same turn: the event comes first (no `user` event).
+            let again = try await a.post("/api/conversations/\(id)/regenerate", #"{"message_id": "\#(done["id"] as? String ?? "")"}"#)
+            #expect(Array(again.events.map(\.name).prefix(2)) == ["wellbeing", "assistant"], "\(again.text.prefix(300))")
+
+            // Without Accept-Language: the international entries only.
+            a.extraHeaders = [:]
+            let plain = try await a.post("/api/conversations/\(id)/messages", #"{"content": \#(jsonString(Self.crisisText))}"#)
+            let plainWB = plain.events.first { $0.name == "wellbeing" }?.data ?? [:]
+            let plainNames = (plainWB["resources"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            #expect(plainNames == ["Find A Helpline", "IASP crisis centres directory"], "\(plainNames)")
+        }
+    }
+
+    @Test func ordinaryMessageGetsNoWellbeingEvent() async throws {
+        try await TestApp.make(accounts: false).test { client in
+            let a = Browser(client)
+            a.extraHeaders[.acceptLanguage] = "en-US"
+            let id = try await a.newConversation(#"{"temperature": 0}"#)
+            let r = try await a.post("/api/conversations/\(id)/messages", #"{"content": "this traffic is killing me"}"#)
+            _ = Self.checkStream(r, expectUser: true)
+            #expect(!r.events.contains { $0.name == "wellbeing" })
+        }
+    }
+
+    @Test func chatCompletionsReportWellbeingOnlyWhenItSteers() async throws {
+        try await TestApp.make(accounts: false).test { client in
+            let a = Browser(client)
+            a.extraHeaders[.acceptLanguage] = "en-US"
+            func body(_ text: String, stream: Bool) -> String {
+                #"{"model": "smollm2", "messages": [{"role": "user", "content": \#(jsonString(text))}], "max_tokens": 8, "temperature": 0, "stream": \#(stream)}"#
+            }
+            func header(_ r: Reply) -> String? { r.headers[.init("X-Parley-Wellbeing")!] }
+            let crisis = try await a.post("/v1/chat/completions", body(Self.crisisText, stream: false))
+            #expect(crisis.status == .ok, "\(crisis.text)")
+            let value = header(crisis) ?? ""
+            #expect(value.hasPrefix("category=self_harm_acute; severity=") && value.hasSuffix("; action=crisis_support"), "\(value)")
+            #expect(crisis.json["object"] as? String == "chat.completion")
+            let field = crisis.json["parley_wellbeing"] as? [String: Any] ?? [:]
+            #expect(field["action"] as? String == "crisis_support")
+            #expect(field["category"] as? String == "self_harm_acute")
+            let resources = field["resources"] as? [[String: Any]] ?? []
+            #expect(resources.first?["name"] as? String == "988 Suicide & Crisis Lifeline", "\(resources)")
+            #expect(resources.allSatisfy { ($0["source"] as? String ?? "").hasPrefix("http") })
+
+            let streamed = try await a.post("/v1/chat/completions", body(Self.crisisText, stream: true))
+            #expect(header(streamed) == value)
+            let chunks = streamed.events.filter { !$0.data.isEmpty }
+            #expect((chunks.first?.data["parley_wellbeing"] as? [String: Any])?["action"] as? String == "crisis_support")
+            #expect(chunks.dropFirst().allSatisfy { $0.data["parley_wellbeing"] == nil })
+
+            for stream in [false, true] {
+                let neutral = try await a.post("/v1/chat/completions", body("this traffic is killing me", stream: stream))
+                #expect(neutral.status == .ok)
+                #expect(header(neutral) == nil)
+                #expect(!neutral.text.contains("parley_wellbeing"))
+            }
+        }
+    }
+
     @Test(arguments: Backend.available)
     func messageStreamsAndIsPersisted(backend: Backend) async throws {
         try await TestApp.make(accounts: false, backend: backend).test { client in

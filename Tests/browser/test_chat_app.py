@@ -704,6 +704,38 @@ def test_13_second_user_sees_nothing_of_the_first(driver):
     shot("second-user")
 
 
+def test_13b_crisis_message_shows_resource_card(driver):
+    d = driver
+    # an ordinary figure of speech: a reply, no card
+    click(d, "new-chat")
+    send(d, "this traffic is killing me")
+    wait(d, lambda _: any(m["role"] == "assistant" for m in messages(d)), 20, "no reply started")
+    wait_idle(d)
+    assert not finds(d, "wellbeing-card")
+    # a message of acute risk: the card appears above the reply, with the lines and their sources
+    click(d, "new-chat")
+    wait(d, lambda _: messages(d) == [], 10, "new chat not empty")
+    send(d, "I have the pills ready and I'm going to end my life tonight")
+    visible(d, "wellbeing-card", timeout=30)
+    wait_idle(d)
+    shown = messages(d)
+    assert [m["role"] for m in shown] == ["user", "assistant"], shown
+    assert shown[1]["text"].strip(), "the reply did not stream"
+    above = d.execute_script("""
+      const card = document.querySelector('[data-testid="thread"] [data-testid="wellbeing-card"]');
+      const next = card && card.nextElementSibling;
+      return next ? next.dataset.role : null;""")
+    assert above == "assistant", above
+    lines = finds(d, "wellbeing-line")
+    assert lines and all(line.text.strip() for line in lines)
+    sources = [a.get_attribute("href") for a in finds(d, "wellbeing-source")]
+    assert len(sources) == len(lines) and all(h.startswith("http") for h in sources), sources
+    shot("wellbeing-card")
+    click(d, "wellbeing-dismiss")
+    wait(d, lambda _: not finds(d, "wellbeing-card"), 5, "the card was not dismissed")
+    assert [m["role"] for m in messages(d)] == ["user", "assistant"]
+
+
 def test_14_no_script_errors_or_csp_violations(driver):
     collect_console(driver)
     bad = [e for e in ctx["console"] if e.get("level") == "SEVERE"

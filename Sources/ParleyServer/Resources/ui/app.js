@@ -28,6 +28,7 @@ const S = {
   pending: { model: null, system_prompt: null, temperature: null }, // settings for a chat not created yet
   streaming: null, // {controller, convId, assistantId, stopRequested}
   notes: new Map(), // message id → 'stopped' | 'error: …' (what this page saw happen to an incomplete reply)
+  wellbeing: new Map(), // assistant message id → the stream's `wellbeing` event (crisis_support), for the resource card
   editing: null, // id of the user message being edited
   stick: true, // the view follows the stream unless the user scrolled up
   pollTimer: null,
@@ -694,6 +695,35 @@ function messageNode(m, isLastAssistant) {
   return article;
 }
 
+/** The crisis resource card shown above a reply the server marked `crisis_support`; dismissible. */
+function wellbeingCard(messageId, wb) {
+  const list = el('ul', { class: 'wb-lines' });
+  for (const r of wb.resources) {
+    const how = el('span', { class: 'wb-contact', 'data-testid': 'wellbeing-contact' });
+    if (r.phone) how.append(el('a', { href: `tel:${String(r.phone).replace(/[^0-9+]/g, '')}` }, `Call ${r.phone}`));
+    if (r.text) how.append(document.createTextNode(`${how.childNodes.length ? ' · ' : ''}${/^[0-9 ]+$/.test(r.text) ? `Text ${r.text}` : r.text}`));
+    if (r.url) {
+      if (how.childNodes.length) how.append(document.createTextNode(' · '));
+      how.append(el('a', { href: r.url, target: '_blank', rel: 'noopener noreferrer' }, r.url.replace(/^https?:\/\//, '').replace(/\/$/, '')));
+    }
+    if (!how.childNodes.length && r.contact) how.textContent = r.contact;
+    const meta = [r.hours, r.emergency ? `emergency: ${r.emergency}` : null].filter(Boolean).join(' · ');
+    list.append(el('li', { 'data-testid': 'wellbeing-line' },
+      el('strong', { class: 'wb-name' }, r.name), ' ', how,
+      meta ? el('span', { class: 'wb-meta muted' }, ` (${meta})`) : '',
+      el('span', { class: 'wb-source muted' }, ' — source: ',
+        el('a', { href: r.source, target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'wellbeing-source' }, r.source))));
+  }
+  return el('aside', { class: 'wellbeing-card', 'data-testid': 'wellbeing-card', role: 'note', 'aria-label': 'Support resources' },
+    el('div', { class: 'wb-head' },
+      el('strong', {}, 'You don’t have to face this alone'),
+      el('button', { type: 'button', class: 'icon-btn tiny', 'data-testid': 'wellbeing-dismiss', 'aria-label': 'Dismiss',
+        onclick: () => { S.wellbeing.delete(messageId); renderThread(); } }, '×')),
+    el('p', {}, 'If you are thinking about ending your life or might be in danger, please reach out to someone now. ' +
+      'These services are free and confidential:'),
+    list);
+}
+
 function fillContent(node, m) {
   if (m.role === 'assistant') {
     if (!m.content && m.status === 'generating') {
@@ -728,7 +758,11 @@ function renderThread({ scroll = null } = {}) {
   const path = visiblePath(S.tree, S.leafId);
   let lastAssistant = null;
   for (const m of path) if (m.role === 'assistant') lastAssistant = m.id;
-  const nodes = path.filter((m) => m.role !== 'system').map((m) => messageNode(m, m.id === lastAssistant));
+  const nodes = path.filter((m) => m.role !== 'system').flatMap((m) => {
+    const node = messageNode(m, m.id === lastAssistant);
+    const wb = m.role === 'assistant' ? S.wellbeing.get(m.id) : null;
+    return wb ? [wellbeingCard(m.id, wb), node] : [node];
+  });
   $('thread').replaceChildren(...nodes);
   show($('empty-state'), path.length === 0);
   if (scroll === 'bottom' || S.stick) scrollToBottom();
@@ -890,8 +924,14 @@ async function runStream(path, body, { optimistic = null, previousLeaf = null } 
           renderThread();
           break;
         }
+        case 'wellbeing': {
+          // Only crisis support shows the card; other actions steer the reply without interrupting it.
+          if (data && data.action === 'crisis_support' && Array.isArray(data.resources)) st.wellbeing = data;
+          break;
+        }
         case 'assistant': {
           st.assistantId = data.id;
+          if (st.wellbeing) S.wellbeing.set(data.id, st.wellbeing);
           if (!here()) return;
           addOrReplaceMessage({ ...data, content: data.content || '', status: 'generating' });
           S.leafId = data.id;
