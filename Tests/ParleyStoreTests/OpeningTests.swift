@@ -45,7 +45,9 @@ struct OpeningTests {
         let started = Date()
         let error = await expectStoreError(.unavailable) { _ = try await openStore("postgres://parley@127.0.0.1:\(port)/chat") }
         #expect(error.map { "\($0)".contains("127.0.0.1:\(port)") } == true, "the error names host:port: \(String(describing: error))")
-        #expect(Date().timeIntervalSince(started) < 10, "a refused connection fails at once, without retrying for a minute")
+        // Alone this takes milliseconds; the bound only separates "fails at once" from the pool's minute of
+        // retries, with room for a test run that keeps every core and the cooperative pool busy.
+        #expect(Date().timeIntervalSince(started) < 45, "a refused connection fails at once, without retrying for a minute")
     }
 
     @Test func anUnopenableSQLiteFileIsUnavailable() async throws {
