@@ -50,7 +50,7 @@ import Glibc
         } catch let error as GGUFError {
             #expect(error.message.contains("array elements"), "\(error)")
         }
-        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(Date().timeIntervalSince(started) < 20)  // milliseconds alone; the refused path took minutes
     }
 
     @Test func arraysMayNotAddUpPastTheLimitEither() throws {

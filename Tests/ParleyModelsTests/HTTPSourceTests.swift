@@ -146,7 +146,9 @@ import Testing
                                   sha256: try sha256Hex(model))
         let started = Date()
         let outcome = try await ModelPuller(store: store, onEvent: events.record).pull(request)
-        #expect(Date().timeIntervalSince(started) < 30)  // the connect timeout is 5 s; CI machines are busy
+        // The connect timeout is 5 s and a refused connection fails at once; the bound only tells that from a
+        // hang, with room for a full test run on 2 cores (the fuzzer's child process holds one for ~3 minutes).
+        #expect(Date().timeIntervalSince(started) < 90)
         #expect(outcome.manifest.source == server.url + "/tiny.gguf")
         #expect(events.events.contains { if case .sourceFailed(let s, _) = $0 { s == deadURL.absoluteString } else { false } })
     }
