@@ -285,43 +285,66 @@ INL void transpose_chunks(__m512i a0, __m512i a1, __m512i a2, __m512i a3, __m512
     out[3] = _mm512_shuffle_i32x4(C, D, _MM_SHUFFLE(3, 1, 3, 1));
 }
 
+// One activation column's nk (1..4) blocks from xb (past the block header) in the layout of quad_w: *l/*h the
+// quants, *corr/*corrh the offset corrections the weight bias needs (Q8_0: lo and hi separately), zero otherwise.
+INL void quad_x(const int T, const uint8_t *xb, const int nk, __m512i *l, __m512i *h, __m512i *corr, __m512i *corrh) {
+    if (T == PK_Q8_0) {
+        quad_q8(xb, XB(T), nk, l, h);
+    } else {
+        *l = _mm512_castsi128_si512(loadu128(xb));
+        *h = _mm512_castsi128_si512(loadu128(xb + 16));
+        *l = _mm512_inserti32x4(*l, load128_if(xb + XB(T), nk > 1), 1);
+        *h = _mm512_inserti32x4(*h, load128_if(xb + XB(T) + 16, nk > 1), 1);
+        *l = _mm512_inserti32x4(*l, load128_if(xb + 2 * XB(T), nk > 2), 2);
+        *h = _mm512_inserti32x4(*h, load128_if(xb + 2 * XB(T) + 16, nk > 2), 2);
+        *l = _mm512_inserti32x4(*l, load128_if(xb + 3 * XB(T), nk > 3), 3);
+        *h = _mm512_inserti32x4(*h, load128_if(xb + 3 * XB(T) + 16, nk > 3), 3);
+    }
+    *corrh = _mm512_setzero_si512();
+    if (T == PK_Q8_0) {  // the blocks of lo and hi are summed separately (folded after the reduction)
+        const __m512i off = _mm512_set1_epi8((char)QOFF(T));
+        *corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, *l));
+        *corrh = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, *h));
+    } else if (QOFF(T) != 0) {
+        const __m512i off = _mm512_set1_epi8((char)QOFF(T));
+        const __m512i sum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), off, *l), off, *h);
+        *corr = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
+    } else {
+        *corr = _mm512_setzero_si512();
+    }
+}
+
+// Rows 4g..4g+3's first block dwords (quad_dm, one xmm per row) -> lane 4k + r.
+INL __m512i gather_dm(const __m128i dmr[4]) {
+    const __m512i idx_t = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    __m512i dm = _mm512_castsi128_si512(dmr[0]);  // [row r: blocks 0-3] -> lane 4k + r
+    dm = _mm512_inserti32x4(dm, dmr[1], 1);
+    dm = _mm512_inserti32x4(dm, dmr[2], 2);
+    dm = _mm512_inserti32x4(dm, dmr[3], 3);
+    return _mm512_permutexvar_epi32(idx_t, dm);
+}
+
+// The four groups' gather_dm -> per block k, the 16 rows' f16 d (dw[k]) and m (mw[k], zero without a min).
+INL void block_scales(const int T, const __m512i DM[4], __m512 dw[4], __m512 mw[4]) {
+    __m512i dmk[4];
+    transpose_chunks(DM[0], DM[1], DM[2], DM[3], dmk);  // chunk k of group g -> lane 4g + r: lane = row
+    for (int k = 0; k < 4; k++) {
+        dw[k] = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dmk[k]));
+        mw[k] = HAS_MIN(T) ? _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dmk[k], 16))) : _mm512_setzero_ps();
+    }
+}
+
 // nk (1..4) blocks from block i for R (<= 16) rows x C columns; acc[c] lane r = row r.
 INL void tile32_z16_step(const int T, const int R, const int C, int64_t i, const int nk, const uint8_t *W, size_t rs,
                          const uint8_t *X, size_t xs, __m512 acc[PK_TMAX], size_t pf) {
-    const __m512i idx_t = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     __m512i xl[PK_TMAX], xh[PK_TMAX], corr[PK_TMAX], corrh[PK_TMAX];
     float dx[PK_TMAX][4], sx[PK_TMAX][4];
     for (int c = 0; c < C; c++) {
         const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T) + XOFF(T);
-        __m512i l, h;
-        if (T == PK_Q8_0) {
-            quad_q8(xb, XB(T), nk, &l, &h);
-        } else {
-            l = _mm512_castsi128_si512(loadu128(xb));
-            h = _mm512_castsi128_si512(loadu128(xb + 16));
-            l = _mm512_inserti32x4(l, load128_if(xb + XB(T), nk > 1), 1);
-            h = _mm512_inserti32x4(h, load128_if(xb + XB(T) + 16, nk > 1), 1);
-            l = _mm512_inserti32x4(l, load128_if(xb + 2 * XB(T), nk > 2), 2);
-            h = _mm512_inserti32x4(h, load128_if(xb + 2 * XB(T) + 16, nk > 2), 2);
-            l = _mm512_inserti32x4(l, load128_if(xb + 3 * XB(T), nk > 3), 3);
-            h = _mm512_inserti32x4(h, load128_if(xb + 3 * XB(T) + 16, nk > 3), 3);
-        }
-        xl[c] = l;
-        xh[c] = h;
+        quad_x(T, xb, nk, &xl[c], &xh[c], &corr[c], &corrh[c]);
         for (int k = 0; k < 4; k++) {
             dx[c][k] = k < nk ? h2f(xb - XOFF(T) + k * XB(T)) : 0.0f;
             sx[c][k] = (HAS_MIN(T) && k < nk) ? h2f(xb - XOFF(T) + k * XB(T) + 2) : 0.0f;
-        }
-        if (T == PK_Q8_0) {  // the blocks of lo and hi are summed separately (folded after the reduction)
-            const __m512i off = _mm512_set1_epi8((char)QOFF(T));
-            corr[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, l));
-            corrh[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, h));
-        } else if (QOFF(T) != 0) {
-            const __m512i off = _mm512_set1_epi8((char)QOFF(T));
-            const __m512i sum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), off, l), off, h);
-            corr[c] = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
-        } else {
-            corr[c] = _mm512_setzero_si512();
         }
     }
     __m512i S[4][PK_TMAX], DM[4];
@@ -364,20 +387,10 @@ INL void tile32_z16_step(const int T, const int R, const int C, int64_t i, const
                 S[g][c] = quad_reduce(p[0][c], p[1][c], p[2][c], p[3][c]);  // lane 4k + r
             }
         }
-        __m512i dm = _mm512_castsi128_si512(dmr[0]);  // [row r: blocks 0-3] -> lane 4k + r
-        dm = _mm512_inserti32x4(dm, dmr[1], 1);
-        dm = _mm512_inserti32x4(dm, dmr[2], 2);
-        dm = _mm512_inserti32x4(dm, dmr[3], 3);
-        DM[g] = _mm512_permutexvar_epi32(idx_t, dm);
+        DM[g] = gather_dm(dmr);
     }
-    // chunk k of group g -> lane 4g + r of block k's vector: lane = row
-    __m512i dmk[4];
-    transpose_chunks(DM[0], DM[1], DM[2], DM[3], dmk);
     __m512 dw[4], mw[4];
-    for (int k = 0; k < 4; k++) {
-        dw[k] = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dmk[k]));
-        mw[k] = HAS_MIN(T) ? _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dmk[k], 16))) : _mm512_setzero_ps();
-    }
+    block_scales(T, DM, dw, mw);
     for (int c = 0; c < C; c++) {
         __m512i sk[4];
         transpose_chunks(S[0][c], S[1][c], S[2][c], S[3][c], sk);
@@ -413,7 +426,6 @@ INL void tile32_zmm(const int T, const int R, const int C, int64_t nb, const uin
 // columns instead of being redone per 2-column tile. Same integer sums and float order as tile32_z16_step.
 INL void tile32_wide_step(const int T, const int R, const int C, int64_t i, const int nk, const uint8_t *W, size_t rs,
                           const uint8_t *X, size_t xs, __m512 acc[PK_TMAX], size_t pf) {
-    const __m512i idx_t = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     __m512i wl[16], wh[16], DM[4];
     for (int g = 0; g < 4; g++) {
         __m128i dmr[4];
@@ -429,45 +441,14 @@ INL void tile32_wide_step(const int T, const int R, const int C, int64_t i, cons
             quad_w(T, wb, nk, &wl[row], &wh[row]);
             dmr[r] = quad_dm(wb, WB(T), nk);
         }
-        __m512i dm = _mm512_castsi128_si512(dmr[0]);
-        dm = _mm512_inserti32x4(dm, dmr[1], 1);
-        dm = _mm512_inserti32x4(dm, dmr[2], 2);
-        dm = _mm512_inserti32x4(dm, dmr[3], 3);
-        DM[g] = _mm512_permutexvar_epi32(idx_t, dm);
+        DM[g] = gather_dm(dmr);
     }
-    __m512i dmk[4];
-    transpose_chunks(DM[0], DM[1], DM[2], DM[3], dmk);
     __m512 dw[4], mw[4];
-    for (int k = 0; k < 4; k++) {
-        dw[k] = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dmk[k]));
-        mw[k] = HAS_MIN(T) ? _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dmk[k], 16))) : _mm512_setzero_ps();
-    }
+    block_scales(T, DM, dw, mw);
     for (int c = 0; c < C; c++) {
         const uint8_t *xb = X + (size_t)c * xs + (size_t)i * XB(T) + XOFF(T);
-        __m512i xl, xh, corr, corrh = _mm512_setzero_si512();
-        if (T == PK_Q8_0) {
-            quad_q8(xb, XB(T), nk, &xl, &xh);
-        } else {
-            xl = _mm512_castsi128_si512(loadu128(xb));
-            xh = _mm512_castsi128_si512(loadu128(xb + 16));
-            xl = _mm512_inserti32x4(xl, load128_if(xb + XB(T), nk > 1), 1);
-            xh = _mm512_inserti32x4(xh, load128_if(xb + XB(T) + 16, nk > 1), 1);
-            xl = _mm512_inserti32x4(xl, load128_if(xb + 2 * XB(T), nk > 2), 2);
-            xh = _mm512_inserti32x4(xh, load128_if(xb + 2 * XB(T) + 16, nk > 2), 2);
-            xl = _mm512_inserti32x4(xl, load128_if(xb + 3 * XB(T), nk > 3), 3);
-            xh = _mm512_inserti32x4(xh, load128_if(xb + 3 * XB(T) + 16, nk > 3), 3);
-        }
-        if (T == PK_Q8_0) {
-            const __m512i off = _mm512_set1_epi8((char)QOFF(T));
-            corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xl));
-            corrh = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xh));
-        } else if (QOFF(T) != 0) {
-            const __m512i off = _mm512_set1_epi8((char)QOFF(T));
-            const __m512i sum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), off, xl), off, xh);
-            corr = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
-        } else {
-            corr = _mm512_setzero_si512();
-        }
+        __m512i xl, xh, corr, corrh;
+        quad_x(T, xb, nk, &xl, &xh, &corr, &corrh);
         __m512i S[4];
         for (int g = 0; g < 4; g++) {
             if (4 * g >= R) {
