@@ -38,21 +38,33 @@ final class HeadSketch: @unchecked Sendable {
         storage = UnsafeMutableRawPointer.allocate(byteCount: rows * rowBytes, alignment: 64)
         let source = head.data, sourceRowBytes = head.rowBytes, type = head.type
         let destination = storage
-        // Rows in slices across cores; each slice's source pages are released from this process once converted,
-        // so the full-precision head is never resident all at once (peak memory stays that of the sketch).
+        // The sketch is row-interleaved for the fast kernels when its shape allows (16-row groups).
+        let interleaved = InterleavedWeights().enabled && pk_interleavable(PK_Q4_0, Int64(n), Int64(rows)) != 0
+        let group = interleaved ? 16 : 1
+        // Rows in slices of whole groups across cores; each slice's source pages are released from this process
+        // once converted, so the full-precision head is never resident all at once (peak memory stays that of
+        // the sketch).
+        let groups = rows / group
         let slices = max(1, rows / 4096)
         DispatchQueue.concurrentPerform(iterations: slices) { s in
-            let begin = rows * s / slices, end = rows * (s + 1) / slices
+            let begin = groups * s / slices * group, end = groups * (s + 1) / slices * group
             let floats = UnsafeMutablePointer<Float>.allocate(capacity: n)
-            defer { floats.deallocate() }
-            for r in begin..<end {
-                pk_dequantize_row(type, source + r * sourceRowBytes, floats, Int64(n))
-                pk_quantize_weights_q4_0(floats, destination + r * rowBytes, Int64(n))
+            let staged = UnsafeMutableRawPointer.allocate(byteCount: group * rowBytes, alignment: 64)
+            defer { floats.deallocate(); staged.deallocate() }
+            for first in stride(from: begin, to: end, by: group) {
+                for r in 0..<group {
+                    pk_dequantize_row(type, source + (first + r) * sourceRowBytes, floats, Int64(n))
+                    pk_quantize_weights_q4_0(floats, interleaved ? staged + r * rowBytes : destination + (first + r) * rowBytes,
+                                             Int64(n))
+                }
+                if interleaved {
+                    pk_interleave_weights(PK_Q4_0, Int64(n), staged, rowBytes, Int64(group), destination + first * rowBytes)
+                }
             }
             releasePages(source + begin * sourceRowBytes, byteCount: (end - begin) * sourceRowBytes)
         }
         sketch = Linear(name: head.name + " (4-bit sketch)", type: PK_Q4_0, inFeatures: n, outFeatures: rows,
-                        data: UnsafeRawPointer(storage), rowBytes: rowBytes)
+                        data: UnsafeRawPointer(storage), rowBytes: rowBytes, interleaved: interleaved)
     }
 
     deinit { storage.deallocate() }
@@ -164,7 +176,7 @@ final class HeadSketch: @unchecked Sendable {
 
 /// Drops the process's resident copies of a read-only file mapping's pages (whole pages inside the range); a
 /// later read faults them back in from the page cache.
-private func releasePages(_ start: UnsafeRawPointer, byteCount: Int) {
+func releasePages(_ start: UnsafeRawPointer, byteCount: Int) {
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     let first = (Int(bitPattern: start) + page - 1) / page * page
     let last = (Int(bitPattern: start) + byteCount) / page * page

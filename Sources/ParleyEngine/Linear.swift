@@ -12,6 +12,10 @@ struct Linear: @unchecked Sendable {
     let rowBytes: Int
     /// The activation format its dot product consumes.
     let activationType: pk_type
+    /// Rows stored 16 at a time side by side (pk_interleave_weights) rather than in the file's layout: `data` is
+    /// then only readable through the interleaved kernels; `rowBytes` is still the bytes per row (16 rows start
+    /// 16 · rowBytes apart).
+    let interleaved: Bool
 
     init(_ file: GGUFFile, _ name: String, inFeatures: Int, outFeatures: Int) throws {
         guard let info = file.tensor(named: name) else { throw EngineError.missingTensor(name) }
@@ -28,10 +32,12 @@ struct Linear: @unchecked Sendable {
         self.data = file.bytes(of: info).baseAddress!
         self.rowBytes = info.rowBytes
         self.activationType = pk_vec_dot_type(type)
+        self.interleaved = false
     }
 
     /// A matrix in memory the caller keeps alive (a converted copy of a file's tensor).
-    init(name: String, type: pk_type, inFeatures: Int, outFeatures: Int, data: UnsafeRawPointer, rowBytes: Int) {
+    init(name: String, type: pk_type, inFeatures: Int, outFeatures: Int, data: UnsafeRawPointer, rowBytes: Int,
+         interleaved: Bool = false) {
         self.name = name
         self.type = type
         self.inFeatures = inFeatures
@@ -39,6 +45,7 @@ struct Linear: @unchecked Sendable {
         self.data = data
         self.rowBytes = rowBytes
         self.activationType = pk_vec_dot_type(type)
+        self.interleaved = interleaved
     }
 
     /// Bytes one activation row takes once quantized for this matrix.
@@ -46,7 +53,11 @@ struct Linear: @unchecked Sendable {
 
     /// Copies row `index` out as floats (embedding look-up).
     func dequantizeRow(_ index: Int, into out: FloatPointer) {
-        pk_dequantize_row(type, data + index * rowBytes, out, Int64(inFeatures))
+        if interleaved {
+            pk_interleaved_dequantize_row(type, Int64(inFeatures), data, Int64(index), out)
+        } else {
+            pk_dequantize_row(type, data + index * rowBytes, out, Int64(inFeatures))
+        }
     }
 
     /// out[t] = W · x[t] for `count` rows of x (`inFeatures` apart) into out (`outStride` apart).
@@ -131,7 +142,10 @@ extension Linear {
     @inline(__always)
     func multiplyRows(_ rows: Range<Int>, input: UnsafeRawPointer, inputStride: Int, count: Int, out: FloatPointer,
                       outStride: Int) {
-        if count == 1 {
+        if interleaved {  // row ranges are whole 16-row groups: chunks are multiples of 16, outFeatures too
+            pk_interleaved_matmul(type, Int64(inFeatures), data, Int64(rows.lowerBound), Int64(rows.upperBound), input,
+                                  inputStride, Int64(count), out, outStride)
+        } else if count == 1 {
             pk_matvec(type, Int64(inFeatures), data, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound), input,
                       out + rows.lowerBound)
         } else {

@@ -27,6 +27,8 @@ final class LlamaModel: LanguageModel, SketchedHead, @unchecked Sendable {
     let outputNorm: [Float]
     let head: Linear  // [vocab][d]
     let headSketch: HeadSketch?
+    /// Owns the interleaved copies of the weights above.
+    let interleavedWeights: InterleavedWeights
     let rope: RoPETable
 
     init(file: GGUFFile) throws {
@@ -34,26 +36,34 @@ final class LlamaModel: LanguageModel, SketchedHead, @unchecked Sendable {
         let d = hp.embeddingLength
         hyperparameters = hp
         self.file = file
-        tokenEmbedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+        let repacked = InterleavedWeights()
+        interleavedWeights = repacked
+        let embedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+        func matrix(_ name: String, _ inFeatures: Int, _ outFeatures: Int) throws -> Linear {
+            repacked.interleave(try Linear(file, name, inFeatures: inFeatures, outFeatures: outFeatures))
+        }
         layers = try (0..<hp.blockCount).map { i in
             let p = "blk.\(i)."
             return Layer(
                 attentionNorm: try loadVector(file, p + "attn_norm.weight", count: d),
-                query: try Linear(file, p + "attn_q.weight", inFeatures: d, outFeatures: hp.queryLength),
-                key: try Linear(file, p + "attn_k.weight", inFeatures: d, outFeatures: hp.kvLength),
-                value: try Linear(file, p + "attn_v.weight", inFeatures: d, outFeatures: hp.kvLength),
-                output: try Linear(file, p + "attn_output.weight", inFeatures: hp.queryLength, outFeatures: d),
+                query: try matrix(p + "attn_q.weight", d, hp.queryLength),
+                key: try matrix(p + "attn_k.weight", d, hp.kvLength),
+                value: try matrix(p + "attn_v.weight", d, hp.kvLength),
+                output: try matrix(p + "attn_output.weight", hp.queryLength, d),
                 ffnNorm: try loadVector(file, p + "ffn_norm.weight", count: d),
-                gate: try Linear(file, p + "ffn_gate.weight", inFeatures: d, outFeatures: hp.feedForwardLength),
-                up: try Linear(file, p + "ffn_up.weight", inFeatures: d, outFeatures: hp.feedForwardLength),
-                down: try Linear(file, p + "ffn_down.weight", inFeatures: hp.feedForwardLength, outFeatures: d))
+                gate: try matrix(p + "ffn_gate.weight", d, hp.feedForwardLength),
+                up: try matrix(p + "ffn_up.weight", d, hp.feedForwardLength),
+                down: try matrix(p + "ffn_down.weight", hp.feedForwardLength, d))
         }
         outputNorm = try loadVector(file, "output_norm.weight", count: d)
-        head = file.tensor(named: "output.weight") != nil
-            ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
-            : tokenEmbedding
-        headSketch = HeadSketch.worthwhile(for: head, weightBytes: file.fileSize - file.dataOffset)
-            ? HeadSketch(head: head) : nil
+        let tied = file.tensor(named: "output.weight") == nil
+        let fileHead = tied ? embedding : try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+        headSketch = HeadSketch.worthwhile(for: fileHead, weightBytes: file.fileSize - file.dataOffset)
+            ? HeadSketch(head: fileHead) : nil
+        // The sketch rescoring reads the exact head row by row in the file layout; otherwise the head is interleaved
+        // (and, when tied, the embedding look-up reads the same copy).
+        head = headSketch == nil ? repacked.interleave(fileHead) : fileHead
+        tokenEmbedding = tied ? head : embedding
         rope = RoPETable(base: hp.ropeBase, ropeDims: hp.ropeDimensions)
     }
 

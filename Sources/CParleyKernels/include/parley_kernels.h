@@ -105,6 +105,20 @@ void pk_matvec(pk_type type, int64_t n, const void *W, size_t row_stride, int64_
 void pk_matmul(pk_type type, int64_t n, const void *W, size_t row_stride, int64_t row_begin, int64_t row_end,
                const void *X, size_t x_stride, int64_t ncols, float *Y, size_t y_stride);
 
+/// Row-interleaved weights: the blocks of 16 consecutive rows side by side (layout in kernels_interleaved.c), so
+/// the SIMD kernels compute 16 rows per instruction without per-block horizontal sums. Same bytes as the file
+/// layout, packed once at load; every result is bit-identical to pk_matmul on the file layout (same canonical
+/// chain). Supported: Q4_0, Q4_1, Q8_0 weights with rows a multiple of 16 and n a multiple of 32, n <= 16384.
+int pk_interleavable(pk_type type, int64_t n, int64_t rows);
+/// Packs `rows` file-layout rows (row_stride bytes apart) into dst, which holds rows * pk_row_bytes(type, n) bytes.
+void pk_interleave_weights(pk_type type, int64_t n, const void *W, size_t row_stride, int64_t rows, void *dst);
+/// Y[c][row] = dot(row, X[c]) for row in [row_begin, row_end) (both multiples of 16) of the interleaved matrix P,
+/// c in [0, ncols); X, Y as for pk_matmul (one column is a matrix-vector product).
+void pk_interleaved_matmul(pk_type type, int64_t n, const void *P, int64_t row_begin, int64_t row_end, const void *X,
+                           size_t x_stride, int64_t ncols, float *Y, size_t y_stride);
+/// Row `row` of the interleaved matrix P as floats (equal to pk_dequantize_row on the file layout).
+void pk_interleaved_dequantize_row(pk_type type, int64_t n, const void *P, int64_t row, float *dst);
+
 /// Fused gated activations for the MLP, in place on `gate` (n any length; gate and up must not overlap):
 ///   pk_silu_mul:      gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i]
 ///   pk_gelu_tanh_mul: gate[i] = 0.5 * g * (1 + tanh(sqrt(2/pi) * (g + 0.044715 g^3))) * up[i], g = gate[i]

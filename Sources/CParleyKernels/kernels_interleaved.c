@@ -1,0 +1,317 @@
+// Row-interleaved weights ("x16"): the blocks of 16 consecutive rows stored side by side, so that one 512-bit
+// vector holds 4 quants of each of the 16 rows. A dot-product instruction fed one broadcast dword of activations
+// then yields 16 rows' partial sums in 16 lanes — no horizontal reduction per block, which is what the
+// file-layout kernels spend most of their time on. Weights are repacked once at load; results are bit-identical
+// to the file layout's (same exact integer block sums, same float chain per row; see parley_kernels.h).
+//
+// Layout of one 16-row group, for each block i in order (16 × the file block size, so row r's group starts at
+// r × row_bytes as in the file):
+//   Q4_0:  d[16] (f16)            | qs[4][16][4]  (256 bytes)
+//   Q4_1:  d[16] (f16), m[16]     | qs[4][16][4]  (256 bytes)
+//   Q8_0:  d[16] (f16)            | qs[8][16][4]  (512 bytes)
+// Q4: byte qs[j][r][b] holds element 8j + b of row r in its low nibble and element 8j + 4 + b in its high nibble
+// (unsigned 0..15, as in the file). Q8_0: qs[j][r][b] = element 4j + b of row r plus 128, as an unsigned byte.
+#include "kernels_internal.h"
+#include <math.h>
+
+PK_FP_STRICT
+
+#define X16 16
+
+static int x16_scale_bytes(pk_type t) { return t == PK_Q4_1 ? 64 : 32; }
+static int x16_quant_bytes(pk_type t) { return t == PK_Q8_0 ? 512 : 256; }
+static int x16_block_bytes(pk_type t) { return x16_scale_bytes(t) + x16_quant_bytes(t); }
+
+int pk_interleavable(pk_type type, int64_t n, int64_t rows) {
+    if (type != PK_Q4_0 && type != PK_Q4_1 && type != PK_Q8_0) return 0;
+    return n > 0 && n % 32 == 0 && n <= 16384 && rows > 0 && rows % X16 == 0;
+}
+
+// Element k (0..31) of block b of a file-layout row, as the integer the dot product multiplies (Q4_0: q - 8).
+static int file_quant(pk_type t, const uint8_t *blk, int k) {
+    switch (t) {
+    case PK_Q4_0: return (k < 16 ? (blk[2 + k] & 0x0F) : (blk[2 + k - 16] >> 4)) - 8;
+    case PK_Q4_1: return k < 16 ? (blk[4 + k] & 0x0F) : (blk[4 + k - 16] >> 4);
+    default: return (int8_t)blk[2 + k];
+    }
+}
+
+void pk_interleave_weights(pk_type type, int64_t n, const void *W, size_t row_stride, int64_t rows, void *dst) {
+    if (!pk_interleavable(type, n, rows)) return;
+    const int64_t nb = n / 32;
+    const int fb = (int)pk_block_bytes(type), xb = x16_block_bytes(type), sb = x16_scale_bytes(type);
+    for (int64_t g = 0; g < rows / X16; g++) {
+        for (int64_t i = 0; i < nb; i++) {
+            uint8_t *o = (uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)i) * (size_t)xb;
+            uint8_t *qs = o + sb;
+            for (int r = 0; r < X16; r++) {
+                const uint8_t *blk = (const uint8_t *)W + (size_t)(g * X16 + r) * row_stride + (size_t)i * (size_t)fb;
+                memcpy(o + 2 * r, blk, 2);
+                if (type == PK_Q4_1) memcpy(o + 32 + 2 * r, blk + 2, 2);
+                if (type == PK_Q8_0) {
+                    for (int j = 0; j < 8; j++)
+                        for (int b = 0; b < 4; b++) qs[64 * j + 4 * r + b] = (uint8_t)(file_quant(type, blk, 4 * j + b) + 128);
+                } else {
+                    const int off = type == PK_Q4_0 ? 8 : 0;
+                    for (int j = 0; j < 4; j++)
+                        for (int b = 0; b < 4; b++) {
+                            const int lo = file_quant(type, blk, 8 * j + b) + off;
+                            const int hi = file_quant(type, blk, 8 * j + 4 + b) + off;
+                            qs[64 * j + 4 * r + b] = (uint8_t)(lo | (hi << 4));
+                        }
+                }
+            }
+        }
+    }
+}
+
+// The integer row r of block i multiplies at element k (the inverse of the packing above).
+static int x16_quant(pk_type t, const uint8_t *blk, int r, int k) {
+    const uint8_t *qs = blk + x16_scale_bytes(t);
+    if (t == PK_Q8_0) return (int)qs[64 * (k / 4) + 4 * r + k % 4] - 128;
+    const int j = k / 8, b = k % 8;
+    const uint8_t v = qs[64 * j + 4 * r + (b & 3)];
+    const int q = b < 4 ? (v & 0x0F) : (v >> 4);
+    return t == PK_Q4_0 ? q - 8 : q;
+}
+
+static uint16_t load_u16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+void pk_interleaved_dequantize_row(pk_type type, int64_t n, const void *P, int64_t row, float *dst) {
+    if (!pk_interleavable(type, n, X16)) return;
+    const int64_t nb = n / 32;
+    const int xb = x16_block_bytes(type);
+    const int r = (int)(row % X16);
+    const uint8_t *group = (const uint8_t *)P + (size_t)(row / X16) * (size_t)nb * (size_t)xb;
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *blk = group + (size_t)i * (size_t)xb;
+        const float d = pk_h2f(load_u16(blk + 2 * r));
+        const float m = type == PK_Q4_1 ? pk_h2f(load_u16(blk + 32 + 2 * r)) : 0.0f;
+        for (int k = 0; k < 32; k++) {
+            const float q = (float)x16_quant(type, blk, r, k);
+            dst[i * 32 + k] = type == PK_Q4_1 ? q * d + m : q * d;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- scalar reference (the canonical chain)
+
+static void x16_matmul_ref(pk_type t, int64_t n, const uint8_t *P, int64_t groups, const uint8_t *X, size_t xs,
+                           int64_t ncols, float *Y, size_t ys) {
+    const int64_t nb = n / 32;
+    const int xb = x16_block_bytes(t), ab = (int)pk_block_bytes(pk_vec_dot_type(t));
+    const int xoff = t == PK_Q4_1 ? 4 : 2;
+    for (int64_t g = 0; g < groups; g++) {
+        const uint8_t *group = P + (size_t)g * (size_t)nb * (size_t)xb;
+        for (int r = 0; r < X16; r++) {
+            for (int64_t c = 0; c < ncols; c++) {
+                const uint8_t *xrow = X + (size_t)c * xs;
+                float acc = 0.0f;
+                for (int64_t i = 0; i < nb; i++) {
+                    const uint8_t *blk = group + (size_t)i * (size_t)xb;
+                    const uint8_t *xblk = xrow + (size_t)i * (size_t)ab;
+                    int s = 0;
+                    for (int k = 0; k < 32; k++) s += x16_quant(t, blk, r, k) * (int8_t)xblk[xoff + k];
+                    acc = fmaf((float)s, pk_h2f(load_u16(blk + 2 * r)) * pk_h2f(load_u16(xblk)), acc);
+                    if (t == PK_Q4_1) acc = fmaf(pk_h2f(load_u16(blk + 32 + 2 * r)), pk_h2f(load_u16(xblk + 2)), acc);
+                }
+                Y[(size_t)c * ys + (size_t)(g * X16 + r)] = acc;
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define X16_COLS 8
+#define INL512 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+#define INL256 static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+
+static inline int32_t load_i32(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+// Σ of the 32 signed activation quants at p (exact), for the weight offset corrections of Q4_0 and Q8_0.
+INL256 int32_t sum_i8x32(const uint8_t *p) {
+    const __m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)p), _mm256_set1_epi8((char)0x80));
+    const __m256i s = _mm256_sad_epu8(v, _mm256_setzero_si256());  // Σ (x + 128) in 4 u64 lanes
+    const __m128i t = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    return (int32_t)(_mm_cvtsi128_si64(t) + _mm_extract_epi64(t, 1)) - 32 * 128;
+}
+
+// ---- AVX-512 VNNI: one 16-row group x C (<= 8) columns over all blocks; lane r = row r.
+INL512 void x16_tile_512(const pk_type T, const int C, int64_t nb, const uint8_t *G, const uint8_t *X, size_t xs,
+                         const int32_t *corr, float *Y, size_t ys) {
+    const int XB = x16_block_bytes(T), SB = x16_scale_bytes(T);
+    const int AB = T == PK_Q4_1 ? 36 : 34, XO = T == PK_Q4_1 ? 4 : 2;
+    __m512 acc[X16_COLS];
+    for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *blk = G + (size_t)i * (size_t)XB, *qs = blk + SB;
+        __m512i isum[X16_COLS];
+        for (int c = 0; c < C; c++)
+            isum[c] = T == PK_Q4_1 ? _mm512_setzero_si512() : _mm512_set1_epi32(corr[(size_t)c * (size_t)nb + (size_t)i]);
+        if (T == PK_Q8_0) {
+            for (int j = 0; j < 8; j++) {
+                const __m512i w = _mm512_loadu_si512(qs + 64 * j);
+                for (int c = 0; c < C; c++) {
+                    const uint8_t *xq = X + (size_t)c * xs + (size_t)i * AB + XO + 4 * j;
+                    isum[c] = _mm512_dpbusd_epi32(isum[c], w, _mm512_set1_epi32(load_i32(xq)));
+                }
+            }
+        } else {
+            for (int j = 0; j < 4; j++) {
+                const __m512i q = _mm512_loadu_si512(qs + 64 * j);
+                const __m512i lo = _mm512_and_si512(q, m4);
+                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+                for (int c = 0; c < C; c++) {
+                    const uint8_t *xq = X + (size_t)c * xs + (size_t)i * AB + XO + 8 * j;
+                    isum[c] = _mm512_dpbusd_epi32(isum[c], lo, _mm512_set1_epi32(load_i32(xq)));
+                    isum[c] = _mm512_dpbusd_epi32(isum[c], hi, _mm512_set1_epi32(load_i32(xq + 4)));
+                }
+            }
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)blk));
+        const __m512 mw = T == PK_Q4_1 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + 32))) : _mm512_setzero_ps();
+        for (int c = 0; c < C; c++) {
+            const uint8_t *xb = X + (size_t)c * xs + (size_t)i * AB;
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[c]), _mm512_mul_ps(dw, _mm512_set1_ps(_cvtsh_ss(load_u16(xb)))), acc[c]);
+            if (T == PK_Q4_1) acc[c] = _mm512_fmadd_ps(mw, _mm512_set1_ps(_cvtsh_ss(load_u16(xb + 2))), acc[c]);
+        }
+    }
+    for (int c = 0; c < C; c++) _mm512_storeu_ps(Y + (size_t)c * ys, acc[c]);
+}
+
+// ---- AVX2: one 8-row half of a group (h = 0, 1) x C (<= 4) columns; maddubs + madd instead of dpbusd. Q8_0 uses
+// the sign trick on the unbiased weights (|w| x sign(x, w)), since 255 x 127 pairs would saturate maddubs.
+INL256 void x16_tile_256(const pk_type T, const int C, const int h, int64_t nb, const uint8_t *G, const uint8_t *X,
+                         size_t xs, const int32_t *corr, float *Y, size_t ys) {
+    const int XB = x16_block_bytes(T), SB = x16_scale_bytes(T);
+    const int AB = T == PK_Q4_1 ? 36 : 34, XO = T == PK_Q4_1 ? 4 : 2;
+    __m256 acc[4];
+    for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1), bias = _mm256_set1_epi8((char)0x80);
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *blk = G + (size_t)i * (size_t)XB, *qs = blk + SB + 32 * h;
+        __m256i isum[4];
+        for (int c = 0; c < C; c++)
+            isum[c] = T == PK_Q4_0 ? _mm256_set1_epi32(corr[(size_t)c * (size_t)nb + (size_t)i]) : _mm256_setzero_si256();
+        if (T == PK_Q8_0) {
+            for (int j = 0; j < 8; j++) {
+                const __m256i w = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(qs + 64 * j)), bias);
+                const __m256i wabs = _mm256_sign_epi8(w, w);
+                for (int c = 0; c < C; c++) {
+                    const uint8_t *xq = X + (size_t)c * xs + (size_t)i * AB + XO + 4 * j;
+                    const __m256i xs8 = _mm256_sign_epi8(_mm256_set1_epi32(load_i32(xq)), w);
+                    isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, xs8), ones));
+                }
+            }
+        } else {
+            for (int j = 0; j < 4; j++) {
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 64 * j));
+                const __m256i lo = _mm256_and_si256(q, m4);
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                for (int c = 0; c < C; c++) {
+                    const uint8_t *xq = X + (size_t)c * xs + (size_t)i * AB + XO + 8 * j;
+                    const __m256i a = _mm256_maddubs_epi16(lo, _mm256_set1_epi32(load_i32(xq)));
+                    const __m256i b = _mm256_maddubs_epi16(hi, _mm256_set1_epi32(load_i32(xq + 4)));
+                    isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(_mm256_add_epi16(a, b), ones));
+                }
+            }
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 16 * h)));
+        const __m256 mw = T == PK_Q4_1 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(blk + 32 + 16 * h))) : _mm256_setzero_ps();
+        for (int c = 0; c < C; c++) {
+            const uint8_t *xb = X + (size_t)c * xs + (size_t)i * AB;
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_mul_ps(dw, _mm256_set1_ps(_cvtsh_ss(load_u16(xb)))), acc[c]);
+            if (T == PK_Q4_1) acc[c] = _mm256_fmadd_ps(mw, _mm256_set1_ps(_cvtsh_ss(load_u16(xb + 2))), acc[c]);
+        }
+    }
+    for (int c = 0; c < C; c++) _mm256_storeu_ps(Y + (size_t)c * ys + 8 * h, acc[c]);
+}
+
+// Column tiles of up to 8 (AVX-512) / 4 (AVX2), each over every group of the range; the weight offset
+// corrections (Σx per activation block) are computed once per column tile. With the column count a constant in
+// each instantiation, the tiles' arrays stay in registers.
+#define X16_DRIVER(ISA, T, CMAX, TILE_CALL)                                                                       \
+    static __attribute__((noinline)) void x16_##ISA##_##T(int64_t n, const uint8_t *P, int64_t groups,           \
+                                                          const uint8_t *X, size_t xs, int64_t ncols, float *Y,  \
+                                                          size_t ys) {                                           \
+        const int64_t nb = n / 32;                                                                                \
+        const size_t gbytes = (size_t)nb * (size_t)x16_block_bytes(PK_##T);                                       \
+        int32_t corr[CMAX * 512];                                                                                \
+        for (int64_t c0 = 0; c0 < ncols; c0 += CMAX) {                                                            \
+            const int C = ncols - c0 < CMAX ? (int)(ncols - c0) : CMAX;                                           \
+            const uint8_t *Xc = X + (size_t)c0 * xs;                                                              \
+            float *Yc = Y + (size_t)c0 * ys;                                                                      \
+            if (PK_##T != PK_Q4_1) {                                                                              \
+                const int mul = PK_##T == PK_Q4_0 ? -8 : -128;                                                    \
+                for (int c = 0; c < C; c++)                                                                       \
+                    for (int64_t i = 0; i < nb; i++)                                                              \
+                        corr[(size_t)c * (size_t)nb + (size_t)i] = mul * sum_i8x32(Xc + (size_t)c * xs + (size_t)i * 34 + 2); \
+            }                                                                                                     \
+            for (int64_t g = 0; g < groups; g++) {                                                                \
+                const uint8_t *G = P + (size_t)g * gbytes;                                                        \
+                float *Yg = Yc + (size_t)g * X16;                                                                 \
+                switch (C) {                                                                                      \
+                TILE_CALL                                                                                         \
+                }                                                                                                 \
+            }                                                                                                     \
+        }                                                                                                         \
+    }
+
+#define X16_CASE512(T, K) case K: x16_tile_512(PK_##T, K, nb, G, Xc, xs, corr, Yg, ys); break;
+#define X16_CASES512(T)                                                                                           \
+    X16_CASE512(T, 8) X16_CASE512(T, 7) X16_CASE512(T, 6) X16_CASE512(T, 5) X16_CASE512(T, 4) X16_CASE512(T, 3) \
+    X16_CASE512(T, 2) X16_CASE512(T, 1)
+#define X16_CASE256(T, K)                                                                                         \
+    case K:                                                                                                       \
+        x16_tile_256(PK_##T, K, 0, nb, G, Xc, xs, corr, Yg, ys);                                                  \
+        x16_tile_256(PK_##T, K, 1, nb, G, Xc, xs, corr, Yg, ys);                                                  \
+        break;
+#define X16_CASES256(T) X16_CASE256(T, 4) X16_CASE256(T, 3) X16_CASE256(T, 2) X16_CASE256(T, 1)
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))) X16_DRIVER(avx512, Q4_0, 8, X16_CASES512(Q4_0))
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))) X16_DRIVER(avx512, Q4_1, 8, X16_CASES512(Q4_1))
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))) X16_DRIVER(avx512, Q8_0, 8, X16_CASES512(Q8_0))
+__attribute__((target("avx2,fma,f16c"))) X16_DRIVER(avx2, Q4_0, 4, X16_CASES256(Q4_0))
+__attribute__((target("avx2,fma,f16c"))) X16_DRIVER(avx2, Q4_1, 4, X16_CASES256(Q4_1))
+__attribute__((target("avx2,fma,f16c"))) X16_DRIVER(avx2, Q8_0, 4, X16_CASES256(Q8_0))
+#endif
+
+void pk_interleaved_matmul(pk_type type, int64_t n, const void *P, int64_t row_begin, int64_t row_end, const void *X,
+                           size_t x_stride, int64_t ncols, float *Y, size_t y_stride) {
+    if (!pk_interleavable(type, n, X16) || row_begin % X16 != 0 || row_end % X16 != 0 || row_end <= row_begin ||
+        ncols <= 0)
+        return;
+    const int64_t groups = (row_end - row_begin) / X16;
+    const uint8_t *G = (const uint8_t *)P + (size_t)(row_begin / X16) * (size_t)(n / 32) * (size_t)x16_block_bytes(type);
+    float *Yr = Y + row_begin;
+    const uint8_t *Xb = X;
+#if defined(__x86_64__)
+    switch (pk_active_isa()) {
+    case PK_ISA_AVX512_VNNI:
+        switch (type) {
+        case PK_Q4_0: x16_avx512_Q4_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
+        case PK_Q4_1: x16_avx512_Q4_1(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
+        default: x16_avx512_Q8_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
+        }
+    case PK_ISA_AVX2:
+        switch (type) {
+        case PK_Q4_0: x16_avx2_Q4_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
+        case PK_Q4_1: x16_avx2_Q4_1(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
+        default: x16_avx2_Q8_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
+        }
+    default: break;
+    }
+#endif
+    x16_matmul_ref(type, n, G, groups, Xb, x_stride, ncols, Yr, y_stride);
+}
