@@ -8,9 +8,11 @@
 // r × row_bytes as in the file):
 //   Q4_0:  d[16] (f16)            | qs[4][16][4]  (256 bytes)
 //   Q4_1:  d[16] (f16), m[16]     | qs[4][16][4]  (256 bytes)
+//   Q5_0:  d[16] (f16)            | qs[4][16][4]  (256 bytes) | qh[4][2] (8-byte masks, 64 bytes)
 //   Q8_0:  d[16] (f16)            | qs[8][16][4]  (512 bytes)
 // Q4: byte qs[j][r][b] holds element 8j + b of row r in its low nibble and element 8j + 4 + b in its high nibble
-// (unsigned 0..15, as in the file). Q8_0: qs[j][r][b] = element 4j + b of row r plus 128, as an unsigned byte.
+// (unsigned 0..15, as in the file); Q5_0 adds the fifth bits as byte masks: bit 4r + b of qh[j][0] is the high bit
+// of element 8j + b of row r, of qh[j][1] that of element 8j + 4 + b (unsigned 0..31 as in the file). Q8_0: qs[j][r][b] = element 4j + b of row r plus 128, as an unsigned byte.
 #include "kernels_internal.h"
 #include <math.h>
 
@@ -19,11 +21,11 @@ PK_FP_STRICT
 #define X16 16
 
 static int x16_scale_bytes(pk_type t) { return t == PK_Q4_1 ? 64 : 32; }
-static int x16_quant_bytes(pk_type t) { return t == PK_Q8_0 ? 512 : 256; }
+static int x16_quant_bytes(pk_type t) { return t == PK_Q8_0 ? 512 : t == PK_Q5_0 ? 320 : 256; }
 static int x16_block_bytes(pk_type t) { return x16_scale_bytes(t) + x16_quant_bytes(t); }
 
 int pk_interleavable(pk_type type, int64_t n, int64_t rows) {
-    if (type != PK_Q4_0 && type != PK_Q4_1 && type != PK_Q8_0) return 0;
+    if (type != PK_Q4_0 && type != PK_Q4_1 && type != PK_Q5_0 && type != PK_Q8_0) return 0;
     return n > 0 && n % 32 == 0 && n <= 16384 && rows > 0 && rows % X16 == 0;
 }
 
@@ -32,6 +34,12 @@ static int file_quant(pk_type t, const uint8_t *blk, int k) {
     switch (t) {
     case PK_Q4_0: return (k < 16 ? (blk[2 + k] & 0x0F) : (blk[2 + k - 16] >> 4)) - 8;
     case PK_Q4_1: return k < 16 ? (blk[4 + k] & 0x0F) : (blk[4 + k - 16] >> 4);
+    case PK_Q5_0: {
+        uint32_t qh;
+        memcpy(&qh, blk + 2, 4);
+        const int low = k < 16 ? (blk[6 + k] & 0x0F) : (blk[6 + k - 16] >> 4);
+        return (low | (int)(((qh >> k) & 1) << 4)) - 16;
+    }
     default: return (int8_t)blk[2 + k];
     }
 }
@@ -44,6 +52,7 @@ void pk_interleave_weights(pk_type type, int64_t n, const void *W, size_t row_st
         for (int64_t i = 0; i < nb; i++) {
             uint8_t *o = (uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)i) * (size_t)xb;
             uint8_t *qs = o + sb;
+            if (type == PK_Q5_0) memset(qs + 256, 0, 64);
             for (int r = 0; r < X16; r++) {
                 const uint8_t *blk = (const uint8_t *)W + (size_t)(g * X16 + r) * row_stride + (size_t)i * (size_t)fb;
                 memcpy(o + 2 * r, blk, 2);
@@ -52,12 +61,18 @@ void pk_interleave_weights(pk_type type, int64_t n, const void *W, size_t row_st
                     for (int j = 0; j < 8; j++)
                         for (int b = 0; b < 4; b++) qs[64 * j + 4 * r + b] = (uint8_t)(file_quant(type, blk, 4 * j + b) + 128);
                 } else {
-                    const int off = type == PK_Q4_0 ? 8 : 0;
+                    const int off = type == PK_Q4_0 ? 8 : type == PK_Q5_0 ? 16 : 0;
                     for (int j = 0; j < 4; j++)
                         for (int b = 0; b < 4; b++) {
                             const int lo = file_quant(type, blk, 8 * j + b) + off;
                             const int hi = file_quant(type, blk, 8 * j + 4 + b) + off;
-                            qs[64 * j + 4 * r + b] = (uint8_t)(lo | (hi << 4));
+                            qs[64 * j + 4 * r + b] = (uint8_t)((lo & 0x0F) | ((hi & 0x0F) << 4));
+                            if (type == PK_Q5_0) {  // the masks were zeroed before the first row
+                                uint8_t *masks = qs + 256 + 16 * j;
+                                const int bit = 4 * r + b;
+                                if (lo & 0x10) masks[bit / 8] |= (uint8_t)(1u << (bit % 8));
+                                if (hi & 0x10) masks[8 + bit / 8] |= (uint8_t)(1u << (bit % 8));
+                            }
                         }
                 }
             }
@@ -69,10 +84,11 @@ void pk_interleave_weights(pk_type type, int64_t n, const void *W, size_t row_st
 static int x16_quant(pk_type t, const uint8_t *blk, int r, int k) {
     const uint8_t *qs = blk + x16_scale_bytes(t);
     if (t == PK_Q8_0) return (int)qs[64 * (k / 4) + 4 * r + k % 4] - 128;
-    const int j = k / 8, b = k % 8;
-    const uint8_t v = qs[64 * j + 4 * r + (b & 3)];
-    const int q = b < 4 ? (v & 0x0F) : (v >> 4);
-    return t == PK_Q4_0 ? q - 8 : q;
+    const int j = k / 8, b = k % 8, bit = 4 * r + (b & 3);
+    const uint8_t v = qs[64 * j + bit];
+    int q = b < 4 ? (v & 0x0F) : (v >> 4);
+    if (t == PK_Q5_0) q |= ((qs[256 + 16 * j + (b < 4 ? 0 : 8) + bit / 8] >> (bit % 8)) & 1) << 4;
+    return t == PK_Q4_0 ? q - 8 : t == PK_Q5_0 ? q - 16 : q;
 }
 
 static uint16_t load_u16(const uint8_t *p) {
@@ -132,6 +148,21 @@ static void x16_matmul_ref(pk_type t, int64_t n, const uint8_t *P, int64_t group
 #define INL512 static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 #define INL256 static inline __attribute__((always_inline, target("avx2,fma,f16c")))
 
+static inline uint64_t load_u64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+// 32 mask bits -> 32 bytes, byte k = 0x10 if bit k is set (AVX2 has no mask registers).
+INL256 __m256i bits_to_0x10_256(uint32_t bits) {
+    const __m256i spread = _mm256_shuffle_epi8(
+        _mm256_set1_epi32((int)bits), _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
+                                                       2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    const __m256i sel = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, sel), sel), _mm256_set1_epi8(0x10));
+}
+
 static inline int32_t load_i32(const uint8_t *p) {
     int32_t v;
     memcpy(&v, p, 4);
@@ -170,8 +201,13 @@ INL512 void x16_tile_512(const pk_type T, const int C, int64_t nb, const uint8_t
         } else {
             for (int j = 0; j < 4; j++) {
                 const __m512i q = _mm512_loadu_si512(qs + 64 * j);
-                const __m512i lo = _mm512_and_si512(q, m4);
-                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+                __m512i lo = _mm512_and_si512(q, m4);
+                __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+                if (T == PK_Q5_0) {
+                    const __m512i c10 = _mm512_set1_epi8(0x10);
+                    lo = _mm512_or_si512(lo, _mm512_maskz_mov_epi8((__mmask64)load_u64(qs + 256 + 16 * j), c10));
+                    hi = _mm512_or_si512(hi, _mm512_maskz_mov_epi8((__mmask64)load_u64(qs + 256 + 16 * j + 8), c10));
+                }
                 for (int c = 0; c < C; c++) {
                     const uint8_t *xq = X + (size_t)c * xs + (size_t)i * AB + XO + 8 * j;
                     isum[c] = _mm512_dpbusd_epi32(isum[c], lo, _mm512_set1_epi32(load_i32(xq)));
@@ -203,7 +239,8 @@ INL256 void x16_tile_256(const pk_type T, const int C, const int h, int64_t nb, 
         const uint8_t *blk = G + (size_t)i * (size_t)XB, *qs = blk + SB + 32 * h;
         __m256i isum[4];
         for (int c = 0; c < C; c++)
-            isum[c] = T == PK_Q4_0 ? _mm256_set1_epi32(corr[(size_t)c * (size_t)nb + (size_t)i]) : _mm256_setzero_si256();
+            isum[c] = (T == PK_Q4_0 || T == PK_Q5_0) ? _mm256_set1_epi32(corr[(size_t)c * (size_t)nb + (size_t)i])
+                                                    : _mm256_setzero_si256();
         if (T == PK_Q8_0) {
             for (int j = 0; j < 8; j++) {
                 const __m256i w = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(qs + 64 * j)), bias);
@@ -217,8 +254,12 @@ INL256 void x16_tile_256(const pk_type T, const int C, const int h, int64_t nb, 
         } else {
             for (int j = 0; j < 4; j++) {
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 64 * j));
-                const __m256i lo = _mm256_and_si256(q, m4);
-                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                __m256i lo = _mm256_and_si256(q, m4);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+                if (T == PK_Q5_0) {  // this half's 32 bits of each mask
+                    lo = _mm256_or_si256(lo, bits_to_0x10_256((uint32_t)(load_u64(qs - 32 * h + 256 + 16 * j) >> (32 * h))));
+                    hi = _mm256_or_si256(hi, bits_to_0x10_256((uint32_t)(load_u64(qs - 32 * h + 264 + 16 * j) >> (32 * h))));
+                }
                 for (int c = 0; c < C; c++) {
                     const uint8_t *xq = X + (size_t)c * xs + (size_t)i * AB + XO + 8 * j;
                     const __m256i a = _mm256_maddubs_epi16(lo, _mm256_set1_epi32(load_i32(xq)));
@@ -253,7 +294,7 @@ INL256 void x16_tile_256(const pk_type T, const int C, const int h, int64_t nb, 
             const uint8_t *Xc = X + (size_t)c0 * xs;                                                              \
             float *Yc = Y + (size_t)c0 * ys;                                                                      \
             if (PK_##T != PK_Q4_1) {                                                                              \
-                const int mul = PK_##T == PK_Q4_0 ? -8 : -128;                                                    \
+                const int mul = PK_##T == PK_Q4_0 ? -8 : PK_##T == PK_Q5_0 ? -16 : -128;                                                    \
                 for (int c = 0; c < C; c++)                                                                       \
                     for (int64_t i = 0; i < nb; i++)                                                              \
                         corr[(size_t)c * (size_t)nb + (size_t)i] = mul * sum_i8x32(Xc + (size_t)c * xs + (size_t)i * 34 + 2); \
@@ -281,9 +322,11 @@ INL256 void x16_tile_256(const pk_type T, const int C, const int h, int64_t nb, 
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))) X16_DRIVER(avx512, Q4_0, 8, X16_CASES512(Q4_0))
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))) X16_DRIVER(avx512, Q4_1, 8, X16_CASES512(Q4_1))
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))) X16_DRIVER(avx512, Q5_0, 8, X16_CASES512(Q5_0))
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))) X16_DRIVER(avx512, Q8_0, 8, X16_CASES512(Q8_0))
 __attribute__((target("avx2,fma,f16c"))) X16_DRIVER(avx2, Q4_0, 4, X16_CASES256(Q4_0))
 __attribute__((target("avx2,fma,f16c"))) X16_DRIVER(avx2, Q4_1, 4, X16_CASES256(Q4_1))
+__attribute__((target("avx2,fma,f16c"))) X16_DRIVER(avx2, Q5_0, 4, X16_CASES256(Q5_0))
 __attribute__((target("avx2,fma,f16c"))) X16_DRIVER(avx2, Q8_0, 4, X16_CASES256(Q8_0))
 #endif
 
@@ -302,12 +345,14 @@ void pk_interleaved_matmul(pk_type type, int64_t n, const void *P, int64_t row_b
         switch (type) {
         case PK_Q4_0: x16_avx512_Q4_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         case PK_Q4_1: x16_avx512_Q4_1(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
+        case PK_Q5_0: x16_avx512_Q5_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         default: x16_avx512_Q8_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         }
     case PK_ISA_AVX2:
         switch (type) {
         case PK_Q4_0: x16_avx2_Q4_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         case PK_Q4_1: x16_avx2_Q4_1(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
+        case PK_Q5_0: x16_avx2_Q5_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         default: x16_avx2_Q8_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         }
     default: break;

@@ -4,7 +4,7 @@ import Testing
 // Row-interleaved weights (pk_interleave_weights) must give, on every ISA, exactly the bits pk_matmul gives on the
 // file layout — for any column count, any 16-row-aligned row range — and dequantize to the same rows.
 extension ParleyKernelsTests {
-    static let interleavableTypes: [pk_type] = [PK_Q4_0, PK_Q4_1, PK_Q8_0]
+    static let interleavableTypes: [pk_type] = [PK_Q4_0, PK_Q4_1, PK_Q5_0, PK_Q8_0]
 
     @Test(arguments: interleavableTypes.map { $0.rawValue })
     func interleavedWeightsGiveTheFileLayoutsBits(rawType: UInt32) {
