@@ -18,15 +18,18 @@ import Synchronization
 public final class WorkerPool: @unchecked Sendable {
     public let threadCount: Int
 
-    /// (job generation << 32) | next unclaimed chunk. One word, so a claim can never mix two jobs.
+    /// (job generation << 32) | (chunk count << 16) | next unclaimed chunk. One word, so a claim can never mix
+    /// two jobs: a worker descheduled across a whole job must not pair the old generation with the new count.
     private let ticket = Atomic<UInt64>(0)
+    /// Chunks per job are at most this (a job with more is run in consecutive parts).
+    public static let maxChunks = 0xFFFF
     private let completed = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
-    private var chunkCount = 0
     /// The job being run; the caller keeps it alive until `run` returns.
     private unowned(unsafe) var job: PoolJob = idleJob
     private let closureJob = ClosureJob()
+    private let offsetJob = OffsetJob()
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
     private var threads: [pthread_t] = []
@@ -72,11 +75,22 @@ public final class WorkerPool: @unchecked Sendable {
             for c in 0..<chunks { job.run(chunk: c, thread: 0) }
             return
         }
+        if chunks > Self.maxChunks {  // consecutive parts, each within the ticket's chunk field
+            var first = 0
+            while first < chunks {
+                let part = min(Self.maxChunks, chunks - first)
+                offsetJob.base = job
+                offsetJob.offset = first
+                run(chunks: part, job: offsetJob)
+                first += part
+            }
+            offsetJob.base = idleJob
+            return
+        }
         self.job = job
-        chunkCount = chunks
         completed.store(0, ordering: .relaxed)
         let generation = (ticket.load(ordering: .relaxed) >> 32) &+ 1
-        ticket.store(generation << 32, ordering: .sequentiallyConsistent)
+        ticket.store(generation << 32 | UInt64(chunks) << 16, ordering: .sequentiallyConsistent)
         if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
             pthread_mutex_lock(&mutex)
             pthread_cond_broadcast(&wake)
@@ -84,7 +98,7 @@ public final class WorkerPool: @unchecked Sendable {
         }
         // Work alongside the workers, then wait only for chunks they have claimed.
         var done = 0
-        while let chunk = claim(generation: generation, chunks: chunks) {
+        while let chunk = claim(generation: generation) {
             job.run(chunk: chunk, thread: 0)
             done += 1
         }
@@ -123,12 +137,12 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func claim(generation: UInt64, chunks: Int) -> Int? {
+    private func claim(generation: UInt64) -> Int? {
         var current = ticket.load(ordering: .acquiring)
-        while current >> 32 == generation, Int(current & 0xFFFF_FFFF) < chunks {
+        while current >> 32 == generation, current & 0xFFFF < (current >> 16) & 0xFFFF {
             let (exchanged, original) = ticket.compareExchange(
                 expected: current, desired: current &+ 1, ordering: .acquiringAndReleasing)
-            if exchanged { return Int(original & 0xFFFF_FFFF) }
+            if exchanged { return Int(original & 0xFFFF) }
             current = original
         }
         return nil
@@ -157,9 +171,8 @@ public final class WorkerPool: @unchecked Sendable {
             seen = generation
             if stopping.load(ordering: .acquiring) { return }
             // A successful claim pins the job: the caller waits for this chunk before replacing it.
-            let chunks = chunkCount
             var done = 0
-            while let chunk = claim(generation: generation, chunks: chunks) {
+            while let chunk = claim(generation: generation) {
                 job.run(chunk: chunk, thread: index)
                 done += 1
             }
@@ -177,6 +190,13 @@ public protocol PoolJob: AnyObject {
 private final class ClosureJob: PoolJob {
     var body: ((Int, Int) -> Void)?
     func run(chunk: Int, thread: Int) { body!(chunk, thread) }
+}
+
+/// Chunk `offset + c` of `base`, for jobs with more chunks than the ticket holds.
+private final class OffsetJob: PoolJob {
+    unowned(unsafe) var base: PoolJob = idleJob
+    var offset = 0
+    func run(chunk: Int, thread: Int) { base.run(chunk: offset + chunk, thread: thread) }
 }
 
 private final class IdleJob: PoolJob {

@@ -156,4 +156,34 @@ import Testing
             #expect(runs.allSatisfy { $0 == 1 } && threadsOK)
         }
     }
+
+    /// More threads than cores, so workers are descheduled mid-claim, and chunk counts that alternate between
+    /// jobs: a worker that slept through a whole job must never claim a chunk of the next one under the old
+    /// job's generation (it did once, pairing the old generation with the new job's chunk count).
+    @Test func oversubscribedPoolsRunEveryChunkOnceAcrossAlternatingJobs() {
+        let pool = WorkerPool(threads: 6)
+        var counts = [Int32](repeating: 0, count: 64)
+        var bad = 0
+        for job in 0..<100_000 {
+            let chunks = job % 2 == 0 ? 2 : 64
+            counts.withUnsafeMutableBufferPointer { buffer in
+                for i in 0..<chunks { buffer[i] = 0 }
+                pool.run(chunks: chunks) { chunk, _ in
+                    if chunk < buffer.count { buffer[chunk] += 1 }  // a stray index is counted as wrong below
+                }
+                for i in 0..<chunks where buffer[i] != 1 { bad += 1 }
+            }
+        }
+        #expect(bad == 0)
+    }
+
+    @Test func jobsWithMoreChunksThanOneTicketRunInParts() {
+        let pool = WorkerPool(threads: 2)
+        let chunks = WorkerPool.maxChunks * 2 + 5
+        var runs = [UInt8](repeating: 0, count: chunks)
+        runs.withUnsafeMutableBufferPointer { buffer in
+            pool.run(chunks: chunks) { chunk, _ in buffer[chunk] &+= 1 }
+        }
+        #expect(runs.allSatisfy { $0 == 1 })
+    }
 }
