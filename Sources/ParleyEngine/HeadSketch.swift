@@ -35,7 +35,7 @@ final class HeadSketch: @unchecked Sendable {
         self.head = head
         let n = head.inFeatures, rows = head.outFeatures
         let rowBytes = Int(pk_row_bytes(PK_Q4_0, Int64(n)))
-        storage = UnsafeMutableRawPointer.allocate(byteCount: rows * rowBytes, alignment: 64)
+        storage = allocateWeightBuffer(byteCount: rows * rowBytes)
         let source = head.data, sourceRowBytes = head.rowBytes, type = head.type
         let destination = storage
         // The sketch is row-interleaved for the fast kernels when its shape allows (16-row groups).

@@ -7,22 +7,41 @@ import Foundation
 /// whose file pages are released as they are consumed, so the resident size stays that of one copy.
 /// `PARLEY_INTERLEAVE=0` keeps the file layout (for comparisons).
 final class InterleavedWeights: @unchecked Sendable {
-    private var buffers: [UnsafeMutableRawPointer] = []
+    private var blocks: [UnsafeMutableRawPointer] = []
+    private var free: UnsafeMutableRawPointer?
+    private var freeBytes = 0
     let enabled: Bool
+    /// Matrices are carved out of large blocks, so that huge pages can back them (most matrices are far smaller
+    /// than 2 MiB); untouched tails of a block never become resident.
+    private static let blockBytes = 64 << 20
 
     init(enabled: Bool = ProcessInfo.processInfo.environment["PARLEY_INTERLEAVE"] != "0") {
         self.enabled = enabled
     }
 
-    deinit { for buffer in buffers { buffer.deallocate() } }
+    deinit { for block in blocks { block.deallocate() } }
+
+    /// `byteCount` bytes, 64-byte aligned, from the current block or a new one.
+    private func carve(_ byteCount: Int) -> UnsafeMutableRawPointer {
+        let size = (byteCount + 63) / 64 * 64
+        if free == nil || freeBytes < size {
+            let block = allocateWeightBuffer(byteCount: max(Self.blockBytes, size))
+            blocks.append(block)
+            free = block
+            freeBytes = max(Self.blockBytes, size)
+        }
+        let result = free!
+        free = result + size
+        freeBytes -= size
+        return result
+    }
 
     /// `weight` interleaved when the kernels support its type and shape, else `weight` unchanged.
     func interleave(_ weight: Linear) -> Linear {
         guard enabled, !weight.interleaved,
               pk_interleavable(weight.type, Int64(weight.inFeatures), Int64(weight.outFeatures)) != 0 else { return weight }
         let rowBytes = weight.rowBytes
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: weight.outFeatures * rowBytes, alignment: 64)
-        buffers.append(buffer)
+        let buffer = carve(weight.outFeatures * rowBytes)
         let slice = max(16, (4 << 20) / rowBytes / 16 * 16)  // ~4 MiB of rows at a time
         var first = 0
         while first < weight.outFeatures {
@@ -37,4 +56,16 @@ final class InterleavedWeights: @unchecked Sendable {
                       outFeatures: weight.outFeatures, data: UnsafeRawPointer(buffer), rowBytes: rowBytes,
                       interleaved: true)
     }
+}
+
+/// Memory for weights the engine streams every token: 2 MiB-aligned and marked for transparent huge pages (where
+/// the kernel offers them on request), so reading a matrix walks one TLB entry per 2 MiB instead of per 4 KiB.
+/// PARLEY_HUGE_PAGES=0 leaves them to the system default (for comparisons).
+func allocateWeightBuffer(byteCount: Int) -> UnsafeMutableRawPointer {
+    let hugePage = 2 << 20
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: byteCount >= hugePage ? hugePage : 64)
+    #if os(Linux)
+    if byteCount >= hugePage, ProcessInfo.processInfo.environment["PARLEY_HUGE_PAGES"] != "0" { _ = madvise(buffer, (byteCount + hugePage - 1) / hugePage * hugePage, MADV_HUGEPAGE) }
+    #endif
+    return buffer
 }
