@@ -56,7 +56,7 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
         self.file = file
         let window = file.metadata.int("gemma3.attention.sliding_window").flatMap { $0 > 0 ? $0 : nil }
         let period = file.metadata.int("gemma3.attention.sliding_window_pattern") ?? Self.globalLayerPeriod
-        let repacked = InterleavedWeights()
+        let repacked = InterleavedWeights(file: file)
         interleavedWeights = repacked
         let embedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
         func matrix(_ name: String, _ inFeatures: Int, _ outFeatures: Int) throws -> Linear {

@@ -39,7 +39,7 @@ final class HeadSketch: @unchecked Sendable {
         let source = head.data, sourceRowBytes = head.rowBytes, type = head.type
         let destination = storage
         // The sketch is row-interleaved for the fast kernels when its shape allows (16-row groups).
-        let interleaved = InterleavedWeights().enabled && pk_interleavable(PK_Q4_0, Int64(n), Int64(rows)) != 0
+        let interleaved = InterleavedWeights(file: nil).enabled && pk_interleavable(PK_Q4_0, Int64(n), Int64(rows)) != 0
         let group = interleaved ? 16 : 1
         // Rows in slices of whole groups across cores; each slice's source pages are released from this process
         // once converted, so the full-precision head is never resident all at once (peak memory stays that of

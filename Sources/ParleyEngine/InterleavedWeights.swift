@@ -1,5 +1,6 @@
 import CParleyKernels
 import Foundation
+import ParleyGGUF
 
 /// Owns a model's row-interleaved weight copies (pk_interleave_weights): 16 rows' blocks side by side, so the
 /// kernels compute 16 rows per vector instruction with no per-block horizontal sums — about 2.5× the file
@@ -7,33 +8,42 @@ import Foundation
 /// whose file pages are released as they are consumed, so the resident size stays that of one copy.
 /// `PARLEY_INTERLEAVE=0` keeps the file layout (for comparisons).
 final class InterleavedWeights: @unchecked Sendable {
-    private var blocks: [UnsafeMutableRawPointer] = []
-    private var free: UnsafeMutableRawPointer?
-    private var freeBytes = 0
     let enabled: Bool
-    /// Matrices are carved out of large blocks, so that huge pages can back them (most matrices are far smaller
-    /// than 2 MiB); untouched tails of a block never become resident.
-    private static let blockBytes = 64 << 20
+    /// One arena sized for every matrix of the file that can be interleaved, so that huge pages back it whole
+    /// (most matrices are far smaller than 2 MiB) and no huge page is left part-used between matrices.
+    private var arena: UnsafeMutableRawPointer?
+    private var used = 0, capacity = 0
+    private var extra: [UnsafeMutableRawPointer] = []
 
-    init(enabled: Bool = ProcessInfo.processInfo.environment["PARLEY_INTERLEAVE"] != "0") {
+    init(file: GGUFFile?, enabled: Bool = ProcessInfo.processInfo.environment["PARLEY_INTERLEAVE"] != "0") {
         self.enabled = enabled
+        guard enabled, let file else { return }
+        capacity = file.tensors.reduce(0) { total, tensor in
+            let type = pk_type(rawValue: tensor.type.rawValue)
+            guard tensor.dimensions.count == 2,
+                  pk_interleavable(type, Int64(tensor.rowLength), Int64(tensor.rowCount)) != 0 else { return total }
+            return total + Self.rounded(tensor.rowCount * tensor.rowBytes)
+        }
+        if capacity > 0 { arena = allocateWeightBuffer(byteCount: capacity) }
     }
 
-    deinit { for block in blocks { block.deallocate() } }
+    deinit {
+        arena?.deallocate()
+        for buffer in extra { buffer.deallocate() }
+    }
 
-    /// `byteCount` bytes, 64-byte aligned, from the current block or a new one.
+    private static func rounded(_ bytes: Int) -> Int { (bytes + 63) / 64 * 64 }
+
+    /// `byteCount` bytes, 64-byte aligned, from the arena (or on their own if it is full).
     private func carve(_ byteCount: Int) -> UnsafeMutableRawPointer {
-        let size = (byteCount + 63) / 64 * 64
-        if free == nil || freeBytes < size {
-            let block = allocateWeightBuffer(byteCount: max(Self.blockBytes, size))
-            blocks.append(block)
-            free = block
-            freeBytes = max(Self.blockBytes, size)
+        let size = Self.rounded(byteCount)
+        if let arena, used + size <= capacity {
+            defer { used += size }
+            return arena + used
         }
-        let result = free!
-        free = result + size
-        freeBytes -= size
-        return result
+        let buffer = allocateWeightBuffer(byteCount: size)
+        extra.append(buffer)
+        return buffer
     }
 
     /// `weight` interleaved when the kernels support its type and shape, else `weight` unchanged.
@@ -58,14 +68,17 @@ final class InterleavedWeights: @unchecked Sendable {
     }
 }
 
-/// Memory for weights the engine streams every token: 2 MiB-aligned and marked for transparent huge pages (where
-/// the kernel offers them on request), so reading a matrix walks one TLB entry per 2 MiB instead of per 4 KiB.
-/// PARLEY_HUGE_PAGES=0 leaves them to the system default (for comparisons).
+/// Memory for weights the engine streams every token: 2 MiB-aligned, with its whole 2 MiB pages marked for
+/// transparent huge pages (where the kernel offers them on request), so reading a matrix walks one TLB entry per
+/// 2 MiB instead of per 4 KiB; a part-used last page stays small pages. PARLEY_HUGE_PAGES=0 leaves the memory to
+/// the system default (for comparisons).
 func allocateWeightBuffer(byteCount: Int) -> UnsafeMutableRawPointer {
     let hugePage = 2 << 20
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: byteCount >= hugePage ? hugePage : 64)
     #if os(Linux)
-    if byteCount >= hugePage, ProcessInfo.processInfo.environment["PARLEY_HUGE_PAGES"] != "0" { _ = madvise(buffer, (byteCount + hugePage - 1) / hugePage * hugePage, MADV_HUGEPAGE) }
+    if byteCount >= hugePage, ProcessInfo.processInfo.environment["PARLEY_HUGE_PAGES"] != "0" {
+        _ = madvise(buffer, byteCount / hugePage * hugePage, MADV_HUGEPAGE)
+    }
     #endif
     return buffer
 }

@@ -36,7 +36,7 @@ final class LlamaModel: LanguageModel, SketchedHead, @unchecked Sendable {
         let d = hp.embeddingLength
         hyperparameters = hp
         self.file = file
-        let repacked = InterleavedWeights()
+        let repacked = InterleavedWeights(file: file)
         interleavedWeights = repacked
         let embedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
         func matrix(_ name: String, _ inFeatures: Int, _ outFeatures: Int) throws -> Linear {

@@ -41,6 +41,10 @@ public final class Model: @unchecked Sendable {
                 key: "tokenizer.ggml.tokens",
                 reason: "\(tokenizer.vocabularySize) tokens but the embedding has \(vocab) rows")
         }
+        file.releaseMetadataPages()  // everything above has been decoded into memory of its own
+        #if os(Linux)
+        _ = glibcMallocTrim(0)  // hand back the heap the metadata and tokenizer parsing used only while loading
+        #endif
     }
 
     /// A new conversation. `contextLength` defaults to the trained length capped at 4096 tokens.
@@ -105,3 +109,9 @@ public final class Model: @unchecked Sendable {
         tokenizer.encode(text, addSpecial: true, parseSpecial: true)
     }
 }
+
+#if os(Linux)
+/// glibc's malloc_trim (not exported by the Glibc module).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif

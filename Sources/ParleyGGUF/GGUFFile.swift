@@ -111,6 +111,14 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// The tensor's bytes, zero-copy (valid while this file object lives).
+    /// Drops this process's resident copies of the header and metadata pages once they have been read (the
+    /// tokenizer's vocabulary can be megabytes); a later read faults them back in from the file.
+    public func releaseMetadataPages() {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = dataOffset / page * page
+        if end > 0 { _ = madvise(UnsafeMutableRawPointer(mutating: base), end, MADV_DONTNEED) }
+    }
+
     public func bytes(of tensor: GGUFTensorInfo) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base + tensor.fileOffset, count: tensor.byteCount)
     }
