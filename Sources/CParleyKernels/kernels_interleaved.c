@@ -44,6 +44,27 @@ static int file_quant(pk_type t, const uint8_t *blk, int k) {
     }
 }
 
+void pk_convert_q4_K_to_q4_1(const void *src, void *dst, int64_t n) {
+    const pk_block_q4_K *x = src;
+    pk_block_q4_1 *y = dst;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const float d = pk_h2f(x[i].d), dmin = pk_h2f(x[i].dmin);
+        uint8_t sc[8], mn[8];
+        pk_unpack_k4_scales(x[i].scales, sc, mn);
+        for (int j = 0; j < 8; j++, y++) {
+            // Sub-block j: low nibbles (j even) or high nibbles (j odd) of the 32 bytes of chunk j / 2.
+            const uint8_t *q = x[i].qs + 32 * (j / 2);
+            y->d = pk_f2h(d * (float)sc[j]);
+            y->m = pk_f2h(-(dmin * (float)mn[j]));
+            for (int k = 0; k < 16; k++) {
+                const int lo = j % 2 == 0 ? (q[k] & 0x0F) : (q[k] >> 4);
+                const int hi = j % 2 == 0 ? (q[k + 16] & 0x0F) : (q[k + 16] >> 4);
+                y->qs[k] = (uint8_t)(lo | (hi << 4));
+            }
+        }
+    }
+}
+
 void pk_interleave_weights(pk_type type, int64_t n, const void *W, size_t row_stride, int64_t rows, void *dst) {
     if (!pk_interleavable(type, n, rows)) return;
     const int64_t nb = n / 32;

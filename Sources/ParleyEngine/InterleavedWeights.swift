@@ -19,10 +19,10 @@ final class InterleavedWeights: @unchecked Sendable {
         self.enabled = enabled
         guard enabled, let file else { return }
         capacity = file.tensors.reduce(0) { total, tensor in
-            let type = pk_type(rawValue: tensor.type.rawValue)
             guard tensor.dimensions.count == 2,
-                  pk_interleavable(type, Int64(tensor.rowLength), Int64(tensor.rowCount)) != 0 else { return total }
-            return total + Self.rounded(tensor.rowCount * tensor.rowBytes)
+                  let type = Self.storedType(pk_type(rawValue: tensor.type.rawValue), tensor.rowLength, tensor.rowCount)
+            else { return total }
+            return total + Self.rounded(tensor.rowCount * Int(pk_row_bytes(type, Int64(tensor.rowLength))))
         }
         if capacity > 0 { arena = allocateWeightBuffer(byteCount: capacity) }
     }
@@ -30,6 +30,12 @@ final class InterleavedWeights: @unchecked Sendable {
     deinit {
         arena?.deallocate()
         for buffer in extra { buffer.deallocate() }
+    }
+
+    /// The type a matrix is interleaved as (Q4_K is rewritten as Q4_1 first), or nil when it stays as it is.
+    private static func storedType(_ type: pk_type, _ inFeatures: Int, _ outFeatures: Int) -> pk_type? {
+        let stored = type == PK_Q4_K ? PK_Q4_1 : type
+        return pk_interleavable(stored, Int64(inFeatures), Int64(outFeatures)) != 0 ? stored : nil
     }
 
     private static func rounded(_ bytes: Int) -> Int { (bytes + 63) / 64 * 64 }
@@ -49,20 +55,29 @@ final class InterleavedWeights: @unchecked Sendable {
     /// `weight` interleaved when the kernels support its type and shape, else `weight` unchanged.
     func interleave(_ weight: Linear) -> Linear {
         guard enabled, !weight.interleaved,
-              pk_interleavable(weight.type, Int64(weight.inFeatures), Int64(weight.outFeatures)) != 0 else { return weight }
-        let rowBytes = weight.rowBytes
+              let type = Self.storedType(weight.type, weight.inFeatures, weight.outFeatures) else { return weight }
+        let n = Int64(weight.inFeatures)
+        let rowBytes = Int(pk_row_bytes(type, n))
         let buffer = carve(weight.outFeatures * rowBytes)
         let slice = max(16, (4 << 20) / rowBytes / 16 * 16)  // ~4 MiB of rows at a time
+        let converted = type == weight.type ? nil : UnsafeMutableRawPointer.allocate(byteCount: slice * rowBytes, alignment: 64)
+        defer { converted?.deallocate() }
         var first = 0
         while first < weight.outFeatures {
             let count = min(slice, weight.outFeatures - first)
-            let source = weight.data + first * rowBytes
-            pk_interleave_weights(weight.type, Int64(weight.inFeatures), source, rowBytes, Int64(count),
-                                  buffer + first * rowBytes)
-            releasePages(source, byteCount: count * rowBytes)
+            let source = weight.data + first * weight.rowBytes
+            var rows = UnsafeRawPointer(source)
+            if let converted {  // Q4_K rows rewritten as Q4_1 (see pk_convert_q4_K_to_q4_1)
+                for r in 0..<count {
+                    pk_convert_q4_K_to_q4_1(source + r * weight.rowBytes, converted + r * rowBytes, n)
+                }
+                rows = UnsafeRawPointer(converted)
+            }
+            pk_interleave_weights(type, n, rows, rowBytes, Int64(count), buffer + first * rowBytes)
+            releasePages(source, byteCount: count * weight.rowBytes)
             first += count
         }
-        return Linear(name: weight.name, type: weight.type, inFeatures: weight.inFeatures,
+        return Linear(name: weight.name, type: type, inFeatures: weight.inFeatures,
                       outFeatures: weight.outFeatures, data: UnsafeRawPointer(buffer), rowBytes: rowBytes,
                       interleaved: true)
     }

@@ -55,4 +55,21 @@ extension ParleyKernelsTests {
         #expect(pk_interleavable(PK_Q4_K, 2048, 1536) == 0)
         #expect(pk_interleavable(PK_Q8_0, 100, 32) == 0)
     }
+
+    /// Q4_K rewritten as Q4_1 keeps every 4-bit code; only the per-sub-block scale and offset round to f16.
+    @Test func q4KRewrittenAsQ41DequantizesToTheSameWeights() {
+        var rng = Rng(99)
+        let n = 512
+        let source = randomWeights(PK_Q4_K, n: n, rows: 1, rng: &rng)
+        var converted = [UInt8](repeating: 0, count: Int(pk_row_bytes(PK_Q4_1, Int64(n))))
+        source.withUnsafeBytes { s in converted.withUnsafeMutableBytes { pk_convert_q4_K_to_q4_1(s.baseAddress, $0.baseAddress, Int64(n)) } }
+        var exact = [Float](repeating: 0, count: n), rewritten = [Float](repeating: 0, count: n)
+        source.withUnsafeBytes { pk_dequantize_row(PK_Q4_K, $0.baseAddress, &exact, Int64(n)) }
+        converted.withUnsafeBytes { pk_dequantize_row(PK_Q4_1, $0.baseAddress, &rewritten, Int64(n)) }
+        let scale = exact.map(abs).max()!
+        #expect(scale > 0)
+        for i in 0..<n {
+            #expect(abs(exact[i] - rewritten[i]) <= scale * 0x1p-9, "element \(i): \(exact[i]) vs \(rewritten[i])")
+        }
+    }
 }

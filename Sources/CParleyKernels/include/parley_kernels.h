@@ -116,6 +116,10 @@ void pk_interleave_weights(pk_type type, int64_t n, const void *W, size_t row_st
 /// c in [0, ncols); X, Y as for pk_matmul (one column is a matrix-vector product).
 void pk_interleaved_matmul(pk_type type, int64_t n, const void *P, int64_t row_begin, int64_t row_end, const void *X,
                            size_t x_stride, int64_t ncols, float *Y, size_t y_stride);
+/// Rewrites n Q4_K weights (a multiple of 256) as Q4_1 blocks, one per 32-element sub-block: the same 4-bit
+/// codes with scale f16(d · sc) and offset f16(−dmin · min), so the interleaved Q4_1 kernels can run them (the
+/// scales round to f16: a relative change of at most 2^-11 in each, far below the 4-bit codes' own error).
+void pk_convert_q4_K_to_q4_1(const void *src, void *dst, int64_t n);
 /// Row `row` of the interleaved matrix P as floats (equal to pk_dequantize_row on the file layout).
 void pk_interleaved_dequantize_row(pk_type type, int64_t n, const void *P, int64_t row, float *dst);
 
