@@ -38,14 +38,18 @@ public struct ParleyAPI: Sendable {
         router.get("/metrics") { _, _ in api.metricsResponse() }
         router.get("/v1/models") { _, _ in try api.listModels() }
         router.get("/v1/models/:id") { _, context in try api.showModel(context.parameters.get("id") ?? "") }
-        router.post("/v1/chat/completions") { request, _ in
+        router.post("/v1/chat/completions") { request, context in
             let f = try await api.fields(request)
-            return try await api.chat(try planChat(f, catalog: api.catalog, acceptLanguage: request.headers[.acceptLanguage]),
-                                      started: Date())
+            var plan = try planChat(f, catalog: api.catalog, acceptLanguage: request.headers[.acceptLanguage])
+            plan.meter = try await api.openMeter(request, context, model: plan.served.id, promptTokens: plan.prompt.count,
+                                                 maxTokens: plan.parameters.maxTokens)
+            return try await api.metered(plan.meter) { try await api.chat(plan, started: Date()) }
         }
-        router.post("/v1/completions") { request, _ in
+        router.post("/v1/completions") { request, context in
             let f = try await api.fields(request)
-            return try await api.complete(f, started: Date())
+            return try await api.complete(f, started: Date()) { model, prompt, maxTokens in
+                try await api.openMeter(request, context, model: model, promptTokens: prompt, maxTokens: maxTokens)
+            }
         }
         router.post("/v1/embeddings") { request, _ in
             try await api.embeddings(try await api.fields(request))
@@ -55,6 +59,7 @@ public struct ParleyAPI: Sendable {
         }
         if let app {
             app.register(on: router, recorder: apiRoutes)
+            app.credits?.register(on: router, recorder: apiRoutes)
             StaticUI.register(on: router)
         }
         return router
@@ -99,10 +104,12 @@ public struct ParleyAPI: Sendable {
     }
 
     /// Queues the plan; queue full is a 429 with `Retry-After`.
-    func submit(_ plan: GenerationPlan) throws -> GenerationHandle {
+    func submit(_ plan: GenerationPlan) throws -> SubmittedGeneration {
         do {
-            return try plan.served.scheduler.submit(SchedulerRequest(prompt: plan.prompt, parameters: plan.parameters,
-                                                                     constraint: plan.constraint))
+            let handle = try plan.served.scheduler.submit(SchedulerRequest(prompt: plan.prompt, parameters: plan.parameters,
+                                                                           constraint: plan.constraint,
+                                                                           admissionKey: plan.meter?.projectID))
+            return SubmittedGeneration(handle, meter: plan.meter)
         } catch SchedulerError.queueFull(let n) {
             var e = OpenAIError(status: .tooManyRequests,
                                 message: "The server is busy (\(n) requests waiting); retry shortly.",
@@ -289,7 +296,9 @@ public struct ParleyAPI: Sendable {
 
     // MARK: - Text completions
 
-    func complete(_ f: RequestFields, started: Date) async throws -> Response {
+    /// `openMeter` (model id, prompt tokens, most completion tokens) holds credits for a metered caller.
+    func complete(_ f: RequestFields, started: Date,
+                  openMeter: (String, Int, Int) async throws -> UsageMeter? = { _, _, _ in nil }) async throws -> Response {
         let served = try catalog.resolve(try f.string("model"))
         let model = served.model
         var prompt: [TokenID]
@@ -327,8 +336,15 @@ public struct ParleyAPI: Sendable {
         let (stream, includeUsage) = try streamOptions(f)
         var constraint: JSONConstraint?
         if let format = f.value("response_format") { constraint = try responseFormatConstraint(format) }
-        let plan = GenerationPlan(served: served, prompt: prompt, parameters: parameters, constraint: constraint,
+        var plan = GenerationPlan(served: served, prompt: prompt, parameters: parameters, constraint: constraint,
                                   tools: nil, stream: stream, includeUsage: includeUsage)
+        plan.meter = try await openMeter(served.id, prompt.count, parameters.maxTokens)
+        return try await metered(plan.meter) { try await completeSubmitted(plan, echo: echo, started: started) }
+    }
+
+    private func completeSubmitted(_ plan: GenerationPlan, echo: Bool, started: Date) async throws -> Response {
+        let (served, model, prompt, parameters) = (plan.served, plan.served.model, plan.prompt, plan.parameters)
+        let (stream, includeUsage) = (plan.stream, plan.includeUsage)
         let handle = try submit(plan)
         let id = makeID("cmpl-")
         let created = Int(Date().timeIntervalSince1970)
