@@ -66,7 +66,7 @@ extension ParleyAPI {
         guard let credits = app?.credits, let identity = context.identity, case .apiKey(let key) = identity.method else { return nil }
         guard let projectID = try await credits.service.project(forAPIKey: key.id) else { return nil }
         var idempotencyKey: String?
-        if let raw = request.headers[HTTPField.Name("Idempotency-Key")!]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+        if let raw = request.headers[.init("Idempotency-Key")!]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
             guard raw.count <= 200 else {
                 throw OpenAIError(status: .badRequest, message: "The Idempotency-Key header is at most 200 characters.")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ParleyCredits
 import ParleyEngine
 import ParleyTokenizer
 

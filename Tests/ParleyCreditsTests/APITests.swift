@@ -29,7 +29,7 @@ import Testing
                   headers extra: [String: String] = [:]) async throws -> (status: Int, json: [String: Any], text: String) {
             var headers: HTTPFields = [.authorization: "Bearer \(bearer)"]
             if body != nil { headers[.contentType] = "application/json" }
-            for (k, v) in extra { headers[HTTPField.Name(k)!] = v }
+            for (k, v) in extra { headers[.init(k)!] = v }
             return try await client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { r in
                 let text = String(buffer: r.body)
                 return (Int(r.status.code), (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:], text)

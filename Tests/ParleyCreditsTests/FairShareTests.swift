@@ -44,20 +44,34 @@ import Testing
         #expect(fair.priority(projectID: "granted") > 0)
     }
 
-    struct Admission: AdmissionPolicy {
-        let fairShare: FairShare
-        func priority(of key: String?) -> Double { fairShare.priority(projectID: key) }
+    /// Ranks by `rank` and notes, on the scheduler's thread, every key it was asked about. The scheduler asks
+    /// once per distinct waiting key for each request it admits, so the number of times it asked about "light" is
+    /// the number of admissions made while the light request waited, its own included.
+    final class RecordingAdmission: AdmissionPolicy, @unchecked Sendable {
+        let rank: @Sendable (String?) -> Double
+        private let lock = NSLock()
+        private var asked: [String?] = []
+
+        init(_ rank: @escaping @Sendable (String?) -> Double) { self.rank = rank }
+
+        func priority(of key: String?) -> Double {
+            lock.withLock { asked.append(key) }
+            return rank(key)
+        }
+
+        func admissionsWhileWaiting(_ key: String) -> Int { lock.withLock { asked.filter { $0 == key }.count } }
     }
 
     /// One slot, a heavy project with seven requests queued before a light project's one. First come, first served
-    /// would start the light request last; by fair share it starts as soon as the slot frees.
+    /// admits the light request after all seven; by fair share it is admitted as soon as the slot frees.
     @Test func aHeavyProjectCannotStarveALightOne() async throws {
         let model = try Model(path: TestModels.smolLM2)
         let fair = FairShare()
         fair.setGranted(["heavy": credits(50), "light": credits(50)])
         fair.record(projectID: "heavy", usage: credits(40))  // heavy has been busy
+        #expect(fair.priority(projectID: "light") > fair.priority(projectID: "heavy"))
 
-        func startOrder(admission: (any AdmissionPolicy)?) async throws -> [String] {
+        func run(_ admission: RecordingAdmission) async throws {
             var configuration = SchedulerConfiguration()
             configuration.parallel = 1
             configuration.contextLength = 256
@@ -70,28 +84,19 @@ import Testing
             parameters.stopAtEndOfGeneration = false
             let prompt = model.tokenizer.encode("The capital of France is", addSpecial: true, parseSpecial: false)
             let keys = Array(repeating: "heavy", count: 7) + ["light"]
-            // All queued before the first step can admit more than one.
             let handles = try keys.map { try scheduler.submit(SchedulerRequest(prompt: prompt, parameters: parameters, admissionKey: $0)) }
-            let order = StartOrder()
             await withTaskGroup(of: Void.self) { group in
-                for (key, handle) in zip(keys, handles) {
-                    group.addTask {
-                        for await event in handle.events { if case .started = event { await order.add(key) } }
-                    }
-                }
+                for handle in handles { group.addTask { for await _ in handle.events {} } }
             }
-            return await order.keys
         }
 
-        let fifo = try await startOrder(admission: nil)
-        #expect(fifo.last == "light")
-        let fairOrder = try await startOrder(admission: Admission(fairShare: fair))
-        // The first heavy request may already hold the slot; the light one is next.
-        #expect(fairOrder.firstIndex(of: "light")! <= 1, "light started at \(fairOrder)")
+        // Equal priorities keep arrival order: the light request waits through every heavy one.
+        let fifo = RecordingAdmission { _ in 1 }
+        try await run(fifo)
+        #expect(fifo.admissionsWhileWaiting("light") >= 7)
+        // Fair share: admitted at the first free slot.
+        let fairShare = RecordingAdmission { fair.priority(projectID: $0) }
+        try await run(fairShare)
+        #expect(fairShare.admissionsWhileWaiting("light") == 1)
     }
-}
-
-actor StartOrder {
-    var keys: [String] = []
-    func add(_ key: String) { keys.append(key) }
 }

@@ -46,7 +46,7 @@ import Testing
         let c = try #require(rows["core LLM"])
         #expect((c.requests, c.decided, c.requested, c.granted, c.used) == (2, 2, credits(150), credits(130), credits(4)))
         #expect(c.approvalRate == 1.0)
-        #expect(c.medianSecondsToDecision == 3 * 3600)
+        #expect(c.medianSecondsToDecision == 10_800.0)
         #expect(abs(c.requestedShare - 1.0 / 3) < 1e-12 && abs(c.grantedShare - 13.0 / 15) < 1e-12)
         #expect(!c.underfunded)
         #expect(c.topProjects.map(\.name) == ["P1", "P2"])
@@ -55,7 +55,7 @@ import Testing
         let v = try #require(rows["video"])
         #expect((v.requests, v.decided, v.requested, v.granted, v.used) == (2, 2, credits(300), credits(20), credits(2)))
         #expect(v.approvalRate == 0.5)
-        #expect(v.medianSecondsToDecision == 2 * 3600)
+        #expect(v.medianSecondsToDecision == 7_200.0)
         #expect(abs(v.requestedShare - 2.0 / 3) < 1e-12 && abs(v.grantedShare - 2.0 / 15) < 1e-12)
         #expect(v.underfunded)
 
