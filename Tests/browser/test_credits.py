@@ -214,10 +214,13 @@ def test_reviewer_needs_a_reason_then_grants_part(driver):
 
 def test_usage_is_metered_against_the_grant(driver):
     d = driver
+    auth = {"Authorization": f"Bearer {ctx['key']}"}
+    with urllib.request.urlopen(urllib.request.Request(ctx["url"] + "/v1/models", headers=auth), timeout=30) as r:
+        model = json.loads(r.read())["data"][0]["id"]
     req = urllib.request.Request(ctx["url"] + "/v1/chat/completions", method="POST",
-                                 headers={"Authorization": f"Bearer {ctx['key']}", "Content-Type": "application/json"},
-                                 data=json.dumps({"messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 8,
-                                                  "temperature": 0}).encode())
+                                 headers={**auth, "Content-Type": "application/json"},
+                                 data=json.dumps({"model": model, "messages": [{"role": "user", "content": "Say hello."}],
+                                                  "max_tokens": 8, "temperature": 0}).encode())
     with urllib.request.urlopen(req, timeout=120) as r:
         reply = json.loads(r.read())
     usage = reply["usage"]
