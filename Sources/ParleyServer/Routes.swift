@@ -52,8 +52,10 @@ public struct ParleyAPI: Sendable {
                 try await api.openMeter(request, context, model: model, promptTokens: prompt, maxTokens: maxTokens)
             }
         }
-        router.post("/v1/embeddings") { request, _ in
-            try await api.embeddings(try await api.fields(request))
+        router.post("/v1/embeddings") { request, context in
+            try await api.embeddings(try await api.fields(request)) { model, prompt, _ in
+                try await api.openMeter(request, context, model: model, promptTokens: prompt, maxTokens: 0)
+            }
         }
         router.post("/v1/moderations") { request, _ in
             try Moderations.respond(try await api.fields(request))
@@ -444,7 +446,9 @@ public struct ParleyAPI: Sendable {
 
     // MARK: - Embeddings
 
-    func embeddings(_ f: RequestFields) async throws -> Response {
+    /// `openMeter` (model id, prompt tokens, 0) holds credits for a metered caller; inputs are charged as prompt tokens.
+    func embeddings(_ f: RequestFields,
+                    openMeter: (String, Int, Int) async throws -> UsageMeter? = { _, _, _ in nil }) async throws -> Response {
         let served = try catalog.resolve(try f.string("model"))
         let model = served.model
         var inputs: [[TokenID]] = []
@@ -478,13 +482,24 @@ public struct ParleyAPI: Sendable {
             throw OpenAIError.invalid("encoding_format", "'encoding_format' must be 'float' or 'base64'.")
         }
         let context = served.scheduler.configuration.contextLength
-        var data: [TemplateValue] = []
-        var total = 0
         for (i, input) in inputs.enumerated() {
             guard !input.isEmpty else { throw OpenAIError.invalid("input", "An input is empty.") }
             guard input.count <= context else {
                 throw OpenAIError.invalid("input", "Input \(i) has \(input.count) tokens; the context holds \(context).", code: "context_length_exceeded")
             }
+        }
+        let meter = try await openMeter(served.id, inputs.reduce(0) { $0 + $1.count }, 0)
+        return try await metered(meter) {
+            let response = try await embed(inputs, served: served, format: format)
+            if let meter { await SubmittedGeneration.settle(meter, prompt: response.tokens, completion: 0) }
+            return response.response
+        }
+    }
+
+    private func embed(_ inputs: [[TokenID]], served: ServedModel, format: String) async throws -> (response: Response, tokens: Int) {
+        var data: [TemplateValue] = []
+        var total = 0
+        for (i, input) in inputs.enumerated() {
             let vector = try await served.scheduler.embed(input)
             total += input.count
             let embedding: TemplateValue
@@ -498,8 +513,8 @@ public struct ParleyAPI: Sendable {
             data.append(.obj([("object", "embedding"), ("index", .int(i)), ("embedding", embedding)]))
         }
         metrics.countTokens(prompt: total, completion: 0)
-        return Self.json(.obj([("object", "list"), ("data", .array(data)), ("model", .string(served.id)),
-                               ("usage", .obj([("prompt_tokens", .int(total)), ("total_tokens", .int(total))]))]))
+        return (Self.json(.obj([("object", "list"), ("data", .array(data)), ("model", .string(served.id)),
+                                ("usage", .obj([("prompt_tokens", .int(total)), ("total_tokens", .int(total))]))])), total)
     }
 }
 

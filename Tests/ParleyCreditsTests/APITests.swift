@@ -118,13 +118,19 @@ import Testing
             func cost(_ reply: [String: Any]) -> Int64 {
                 let usage = reply["usage"] as? [String: Any] ?? [:]
                 return book.tokenCost(promptTokens: usage["prompt_tokens"] as? Int ?? -1000,
-                                      completionTokens: usage["completion_tokens"] as? Int ?? -1000, model: "smollm2", at: Date())
+                                      completionTokens: usage["completion_tokens"] as? Int ?? 0, model: "smollm2", at: Date())
             }
             let once = try await metered.call(.post, "/v1/chat/completions", Self.chat(maxTokens), headers: ["Idempotency-Key": "retry-1"])
             #expect(once.status == 200, "\(once.text)")
             chargedMicro += cost(once.json)
             let again = try await metered.call(.post, "/v1/chat/completions", Self.chat(maxTokens), headers: ["Idempotency-Key": "retry-1"])
             #expect(again.status == 200)
+            #expect(try await balance().used == CreditAmount.credits(chargedMicro))
+
+            // Embeddings are charged as prompt tokens.
+            let embedded = try await metered.post("/v1/embeddings", #"{"model": "smollm2", "input": "compute credits"}"#)
+            #expect(embedded.status == 200, "\(embedded.text)")
+            chargedMicro += cost(embedded.json)
             #expect(try await balance().used == CreditAmount.credits(chargedMicro))
 
             // 200 at once: those the balance covers run and are charged their metered cost, the rest get 402.
