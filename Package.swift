@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "ParleyServer",
             dependencies: [
-                "ParleyWellbeing",
+                "ParleyWellbeing", "ParleyCredits",
                 "ParleyEngine", "ParleyTokenizer", "ParleyStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,6 +75,9 @@ let package = Package(
         .plugin(name: "EmbedUI", capability: .buildTool(), dependencies: ["EmbedUIGenerator"], path: "Plugins/EmbedUI"),
         // Wellbeing safeguards: risk assessment of user turns, policy, crisis resources. No engine dependency.
         .target(name: "ParleyWellbeing"),
+        // Compute credits: research areas, projects, versioned prices, the allocation workflow, the double-entry
+        // ledger, metering, alerts, the portfolio report and fair-share priorities. Over the store, no engine.
+        .target(name: "ParleyCredits", dependencies: ["ParleyStore"]),
         .executableTarget(
             name: "parley",
             dependencies: [
@@ -83,6 +86,7 @@ let package = Package(
                 "ParleyServer",
                 "ParleyStore",
                 "ParleyWellbeing",
+                "ParleyCredits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -138,6 +142,17 @@ let package = Package(
             dependencies: [
                 "ParleyModels", "ParleyGGUF", "ParleyTestSupport", "parley",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        // Credits: the workflow, permissions, report and fair share in process; the ledger under concurrency on
+        // SQLite and PostgreSQL, through the real server's /v1 with a test model; `parley users` and `parley credits`.
+        .testTarget(
+            name: "ParleyCreditsTests",
+            dependencies: [
+                "ParleyCredits", "ParleyStore", "ParleyServer", "ParleyEngine", "ParleyTokenizer", "ParleyTestSupport", "parley",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -17,6 +17,8 @@ public final class ChatApp: Sendable {
     let maxBodyBytes: Int
     /// How often a growing reply is written to the store.
     let flushInterval: TimeInterval
+    /// Compute credits: projects, allocations, metering (CreditsRoutes.swift).
+    public let credits: CreditsAPI?
 
     /// Sets the chat app up over an opened store: applies migrations, marks replies a crash left `generating`
     /// as `incomplete`, and in `--no-auth` mode finds or creates the implicit local user.
@@ -48,6 +50,7 @@ public final class ChatApp: Sendable {
         self.defaultModel = defaultModel
         self.maxBodyBytes = maxBodyBytes
         self.flushInterval = max(0.05, min(flushInterval, 0.5))
+        credits = CreditsAPI(store: store, auth: auth, maxBodyBytes: maxBodyBytes)
     }
 
     /// Replies being generated right now.
@@ -347,6 +350,9 @@ public final class ChatApp: Sendable {
     func createKey(_ request: Request, _ context: ParleyRequestContext) async throws -> Response {
         let me = try Self.me(context)
         let b = try await body(request)
+        if let projectID = try b.string("project_id", maxLength: 100), let credits {
+            return try await CreditsAPI.call { try await credits.createProjectKey(b, context, projectID: projectID) }
+        }
         var name = try b.string("name", maxLength: 100)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if name.isEmpty { name = "API key" }
         let (secret, key) = auth.makeAPIKey(userID: me.user.id, name: name)

@@ -2,6 +2,7 @@ import Foundation
 import ParleyEngine
 import ParleyTokenizer
 import ParleyWellbeing
+import ParleyCredits
 
 /// A validated generation request, ready for the scheduler.
 struct GenerationPlan {
@@ -14,6 +15,8 @@ struct GenerationPlan {
     var includeUsage: Bool
     /// The wellbeing assessment of the last user message, when it steers the reply (action not `none`).
     var wellbeing: WellbeingNotice? = nil
+    /// Charges a project for the generation (a request made with a project's key).
+    var meter: UsageMeter? = nil
 }
 
 /// Sampling, stop strings, lengths and logprobs common to chat and text completions.

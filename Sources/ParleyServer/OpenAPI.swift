@@ -81,11 +81,17 @@ enum OpenAPIDocument {
         ])),
         ("servers", .array([.obj([("url", "/")])])),
         ("security", .array([.obj([("session", .array([])), ("csrf", .array([]))]), .obj([("apiKey", .array([]))])])),
-        ("paths", paths),
+        ("paths", merged(paths, CreditsOpenAPI.paths)),
         ("components", components),
     ])
 
     private static let idParameter = pathParameter("id", "The record's id.")
+
+    private static func merged(_ paths: TemplateValue, _ more: [(String, TemplateValue)]) -> TemplateValue {
+        guard case .object(var o) = paths else { return paths }
+        for (path, operations) in more { o[path] = operations }
+        return .object(o)
+    }
 
     private static let paths: TemplateValue = .obj([
         ("/api/session", .obj([
@@ -130,8 +136,8 @@ enum OpenAPIDocument {
         ("/api/keys", .obj([
             ("get", op("The user's API keys, revoked ones included, newest first", tag: "keys",
                        responses: [("200", reply("Keys", object([("keys", arrayOf(ref("APIKey")))])))])),
-            ("post", op("Create an API key; its secret is shown only in this reply", tag: "keys",
-                        body: object([("name", string)]),
+            ("post", op("Create an API key; its secret is shown only in this reply. With `project_id` (a project you belong to) the key's /v1 requests are charged to the project, and the reply is the key's fields with `key` (the secret) and `project_id`", tag: "keys",
+                        body: object([("name", string), ("project_id", string)]),
                         responses: [("201", reply("The key", object([("key", ref("APIKey")), ("secret", string)])))])),
         ])),
         ("/api/keys/{id}", .obj([

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ParleyCredits
 import ParleyEngine
 import ParleyTokenizer
 
@@ -38,23 +39,30 @@ public struct ParleyAPI: Sendable {
         router.get("/metrics") { _, _ in api.metricsResponse() }
         router.get("/v1/models") { _, _ in try api.listModels() }
         router.get("/v1/models/:id") { _, context in try api.showModel(context.parameters.get("id") ?? "") }
-        router.post("/v1/chat/completions") { request, _ in
+        router.post("/v1/chat/completions") { request, context in
             let f = try await api.fields(request)
-            return try await api.chat(try planChat(f, catalog: api.catalog, acceptLanguage: request.headers[.acceptLanguage]),
-                                      started: Date())
+            var plan = try planChat(f, catalog: api.catalog, acceptLanguage: request.headers[.acceptLanguage])
+            plan.meter = try await api.openMeter(request, context, model: plan.served.id, promptTokens: plan.prompt.count,
+                                                 maxTokens: plan.parameters.maxTokens)
+            return try await api.metered(plan.meter) { try await api.chat(plan, started: Date()) }
         }
-        router.post("/v1/completions") { request, _ in
+        router.post("/v1/completions") { request, context in
             let f = try await api.fields(request)
-            return try await api.complete(f, started: Date())
+            return try await api.complete(f, started: Date()) { model, prompt, maxTokens in
+                try await api.openMeter(request, context, model: model, promptTokens: prompt, maxTokens: maxTokens)
+            }
         }
-        router.post("/v1/embeddings") { request, _ in
-            try await api.embeddings(try await api.fields(request))
+        router.post("/v1/embeddings") { request, context in
+            try await api.embeddings(try await api.fields(request)) { model, prompt, _ in
+                try await api.openMeter(request, context, model: model, promptTokens: prompt, maxTokens: 0)
+            }
         }
         router.post("/v1/moderations") { request, _ in
             try Moderations.respond(try await api.fields(request))
         }
         if let app {
             app.register(on: router, recorder: apiRoutes)
+            app.credits?.register(on: router, recorder: apiRoutes)
             StaticUI.register(on: router)
         }
         return router
@@ -99,10 +107,12 @@ public struct ParleyAPI: Sendable {
     }
 
     /// Queues the plan; queue full is a 429 with `Retry-After`.
-    func submit(_ plan: GenerationPlan) throws -> GenerationHandle {
+    func submit(_ plan: GenerationPlan) throws -> SubmittedGeneration {
         do {
-            return try plan.served.scheduler.submit(SchedulerRequest(prompt: plan.prompt, parameters: plan.parameters,
-                                                                     constraint: plan.constraint))
+            let handle = try plan.served.scheduler.submit(SchedulerRequest(prompt: plan.prompt, parameters: plan.parameters,
+                                                                           constraint: plan.constraint,
+                                                                           admissionKey: plan.meter?.projectID))
+            return SubmittedGeneration(handle, meter: plan.meter)
         } catch SchedulerError.queueFull(let n) {
             var e = OpenAIError(status: .tooManyRequests,
                                 message: "The server is busy (\(n) requests waiting); retry shortly.",
@@ -289,7 +299,9 @@ public struct ParleyAPI: Sendable {
 
     // MARK: - Text completions
 
-    func complete(_ f: RequestFields, started: Date) async throws -> Response {
+    /// `openMeter` (model id, prompt tokens, most completion tokens) holds credits for a metered caller.
+    func complete(_ f: RequestFields, started: Date,
+                  openMeter: (String, Int, Int) async throws -> UsageMeter? = { _, _, _ in nil }) async throws -> Response {
         let served = try catalog.resolve(try f.string("model"))
         let model = served.model
         var prompt: [TokenID]
@@ -327,8 +339,15 @@ public struct ParleyAPI: Sendable {
         let (stream, includeUsage) = try streamOptions(f)
         var constraint: JSONConstraint?
         if let format = f.value("response_format") { constraint = try responseFormatConstraint(format) }
-        let plan = GenerationPlan(served: served, prompt: prompt, parameters: parameters, constraint: constraint,
+        var plan = GenerationPlan(served: served, prompt: prompt, parameters: parameters, constraint: constraint,
                                   tools: nil, stream: stream, includeUsage: includeUsage)
+        plan.meter = try await openMeter(served.id, prompt.count, parameters.maxTokens)
+        return try await metered(plan.meter) { try await completeSubmitted(plan, echo: echo, started: started) }
+    }
+
+    private func completeSubmitted(_ plan: GenerationPlan, echo: Bool, started: Date) async throws -> Response {
+        let (served, model, prompt, parameters) = (plan.served, plan.served.model, plan.prompt, plan.parameters)
+        let (stream, includeUsage) = (plan.stream, plan.includeUsage)
         let handle = try submit(plan)
         let id = makeID("cmpl-")
         let created = Int(Date().timeIntervalSince1970)
@@ -427,7 +446,9 @@ public struct ParleyAPI: Sendable {
 
     // MARK: - Embeddings
 
-    func embeddings(_ f: RequestFields) async throws -> Response {
+    /// `openMeter` (model id, prompt tokens, 0) holds credits for a metered caller; inputs are charged as prompt tokens.
+    func embeddings(_ f: RequestFields,
+                    openMeter: (String, Int, Int) async throws -> UsageMeter? = { _, _, _ in nil }) async throws -> Response {
         let served = try catalog.resolve(try f.string("model"))
         let model = served.model
         var inputs: [[TokenID]] = []
@@ -461,13 +482,24 @@ public struct ParleyAPI: Sendable {
             throw OpenAIError.invalid("encoding_format", "'encoding_format' must be 'float' or 'base64'.")
         }
         let context = served.scheduler.configuration.contextLength
-        var data: [TemplateValue] = []
-        var total = 0
         for (i, input) in inputs.enumerated() {
             guard !input.isEmpty else { throw OpenAIError.invalid("input", "An input is empty.") }
             guard input.count <= context else {
                 throw OpenAIError.invalid("input", "Input \(i) has \(input.count) tokens; the context holds \(context).", code: "context_length_exceeded")
             }
+        }
+        let meter = try await openMeter(served.id, inputs.reduce(0) { $0 + $1.count }, 0)
+        return try await metered(meter) {
+            let response = try await embed(inputs, served: served, format: format)
+            if let meter { await SubmittedGeneration.settle(meter, prompt: response.tokens, completion: 0) }
+            return response.response
+        }
+    }
+
+    private func embed(_ inputs: [[TokenID]], served: ServedModel, format: String) async throws -> (response: Response, tokens: Int) {
+        var data: [TemplateValue] = []
+        var total = 0
+        for (i, input) in inputs.enumerated() {
             let vector = try await served.scheduler.embed(input)
             total += input.count
             let embedding: TemplateValue
@@ -481,8 +513,8 @@ public struct ParleyAPI: Sendable {
             data.append(.obj([("object", "embedding"), ("index", .int(i)), ("embedding", embedding)]))
         }
         metrics.countTokens(prompt: total, completion: 0)
-        return Self.json(.obj([("object", "list"), ("data", .array(data)), ("model", .string(served.id)),
-                               ("usage", .obj([("prompt_tokens", .int(total)), ("total_tokens", .int(total))]))]))
+        return (Self.json(.obj([("object", "list"), ("data", .array(data)), ("model", .string(served.id)),
+                                ("usage", .obj([("prompt_tokens", .int(total)), ("total_tokens", .int(total))]))])), total)
     }
 }
 

@@ -88,7 +88,13 @@ public enum ParleyServer {
         let ids = paths.indices.map { i in
             (i < options.modelIDs.count ? options.modelIDs[i] : nil) ?? ServedModel.id(forPath: paths[i])
         }
-        let config = options.scheduler
+        var schedulerConfiguration = options.scheduler
+        // Waiting requests of metered projects are admitted by fair share (CreditsMetering.swift).
+        if let credits = chatApp?.credits {
+            schedulerConfiguration.admission = FairShareAdmission(fairShare: credits.service.fairShare)
+            try? await credits.service.refreshShares()
+        }
+        let config = schedulerConfiguration
         let loader = Task.detached {
             do {
                 var served: [ServedModel] = []

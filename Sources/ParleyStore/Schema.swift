@@ -169,6 +169,7 @@ enum Schema {
                 )
                 """),
         ]),
+        Migration(version: 3, name: "credits", statements: CreditsSchema.statements),
     ]
 
     /// The version a fully migrated database is at.

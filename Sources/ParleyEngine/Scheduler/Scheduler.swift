@@ -25,6 +25,8 @@ public struct SchedulerConfiguration: Sendable {
     /// Keep the scheduler thread (which runs its share of each forward pass) and the worker threads on
     /// different cores (Linux; see `ThreadAffinity`).
     public var pinThreads = true
+    /// Which waiting request a free slot takes; nil is first come, first served.
+    public var admission: (any AdmissionPolicy)?
 
     public init() {}
 }
@@ -52,11 +54,15 @@ public struct SchedulerRequest: @unchecked Sendable {
     public var parameters: GenerationParameters
     /// Restricts the tokens that may be sampled (JSON, tool calls); owned by this request alone.
     public var constraint: DecodingConstraint?
+    /// Who the request is for, as the configuration's `admission` policy ranks it (a tenant, say).
+    public var admissionKey: String?
 
-    public init(prompt: [TokenID], parameters: GenerationParameters, constraint: DecodingConstraint? = nil) {
+    public init(prompt: [TokenID], parameters: GenerationParameters, constraint: DecodingConstraint? = nil,
+                admissionKey: String? = nil) {
         self.prompt = prompt
         self.parameters = parameters
         self.constraint = constraint
+        self.admissionKey = admissionKey
     }
 }
 
@@ -270,9 +276,12 @@ public final class Scheduler: @unchecked Sendable {
             }
             let pendingJobs = jobs
             jobs.removeAll()
-            // Fair admission: first come, first served, up to `parallel` sequences.
+            // Admission up to `parallel` sequences: by the policy's priority, else first come, first served.
             while active.count < configuration.parallel, !waiting.isEmpty {
-                let slot = waiting.removeFirst()
+                let next = configuration.admission.flatMap { policy in
+                    waiting.indexOfHighest(key: { $0.request.admissionKey }, score: policy.priority(of:))
+                } ?? 0
+                let slot = waiting.remove(at: next)
                 if slot.isCancelled {
                     slot.continuation.finish()
                     continue
