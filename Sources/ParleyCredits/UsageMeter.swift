@@ -16,14 +16,16 @@ public final class UsageMeter: @unchecked Sendable {
     private let lock = NSLock()
     private var settled = false
 
-    init(projectID: RecordID, key: String, model: String, held: Int64, startedAt: Date, prices: PriceBook, service: CreditsService) {
+    /// Whether this is a retry whose key was charged before (nothing is held and nothing will be charged).
+    public let isRetry: Bool
+
+    init(projectID: RecordID, key: String, model: String, held: Int64, isRetry: Bool = false, startedAt: Date,
+         prices: PriceBook, service: CreditsService) {
         self.projectID = projectID; self.key = key; self.model = model; self.held = held; self.startedAt = startedAt
         self.prices = prices; self.service = service
-        settled = held == 0
+        self.isRetry = isRetry
+        settled = isRetry || held == 0  // nothing held (a retry, or a free model): nothing to settle
     }
-
-    /// Whether this is a retry whose key was charged before (nothing is held and nothing will be charged).
-    public var isRetry: Bool { held == 0 }
 
     /// Charges the metered usage once; later calls do nothing. Returns the micro-credits charged.
     @discardableResult
@@ -58,7 +60,8 @@ extension CreditsService {
         case .held(_, let amount):
             return UsageMeter(projectID: projectID, key: key, model: model, held: amount, startedAt: now, prices: prices, service: self)
         case .alreadyCharged:
-            return UsageMeter(projectID: projectID, key: key, model: model, held: 0, startedAt: now, prices: prices, service: self)
+            return UsageMeter(projectID: projectID, key: key, model: model, held: 0, isRetry: true, startedAt: now, prices: prices,
+                              service: self)
         }
     }
 

@@ -72,9 +72,10 @@ extension ParleyAPI {
             }
             idempotencyKey = raw
         }
+        let meter: UsageMeter
         do {
-            return try await credits.service.openMeter(projectID: projectID, idempotencyKey: idempotencyKey, model: model,
-                                                       promptTokens: promptTokens, maxCompletionTokens: maxTokens)
+            meter = try await credits.service.openMeter(projectID: projectID, idempotencyKey: idempotencyKey, model: model,
+                                                        promptTokens: promptTokens, maxCompletionTokens: maxTokens)
         } catch CreditsError.insufficient(_, let available, let needed) {
             throw OpenAIError(status: .paymentRequired402,
                               message: "Insufficient credits: the project's balance is \(CreditAmount.text(available)) credits, and this "
@@ -86,6 +87,15 @@ extension ParleyAPI {
         } catch let e as StoreError {
             throw OpenAIError(status: .serviceUnavailable, message: e.description, type: "server_error")
         }
+        // A key seen before names a request that was charged once already; running it again would be a free
+        // generation, so it is refused (the retry costs nothing either way).
+        guard !meter.isRetry else {
+            throw OpenAIError(status: .conflict,
+                              message: "This Idempotency-Key was already used: the request it names was charged once and is not "
+                                  + "run again. Send a new key with a new request.",
+                              type: "invalid_request_error", param: nil, code: "idempotency_key_reused")
+        }
+        return meter
     }
 
     /// Runs `body`; when it fails before the meter saw the generation end, the hold is released (nothing charged

@@ -123,8 +123,9 @@ import Testing
             let once = try await metered.call(.post, "/v1/chat/completions", Self.chat(maxTokens), headers: ["Idempotency-Key": "retry-1"])
             #expect(once.status == 200, "\(once.text)")
             chargedMicro += cost(once.json)
+            // Its retry is refused (a reused key must not buy a free generation) and costs nothing.
             let again = try await metered.call(.post, "/v1/chat/completions", Self.chat(maxTokens), headers: ["Idempotency-Key": "retry-1"])
-            #expect(again.status == 200)
+            #expect(again.status == 409, "\(again.text)")
             #expect(try await balance().used == CreditAmount.credits(chargedMicro))
 
             // Embeddings are charged as prompt tokens.
