@@ -93,10 +93,10 @@ def build(lang, m, rng, held):
                 add(category, text, None)
     for kind, families in m.NONE.items():
         for template, slots in families:
-            for text in expand(template, slots, m.OPEN, PER_FAMILY["none"] * 2 if kind == "lookalike" else PER_FAMILY["none"], rng):
+            for text in expand(template, slots, m.OPEN, {"lookalike": 2 * PER_FAMILY["none"], "lookalike_constructs": 40}.get(kind, PER_FAMILY["none"]), rng):
                 if lang == "en" and rng.random() < 0.1:
                     text = typo(text, rng)
-                add("none", text, kind)
+                add("none", text, "lookalike" if kind == "lookalike_constructs" else kind)
     return items
 
 def main():

@@ -246,6 +246,17 @@ NONE = {
         "you're my favourite app honestly", "i talk to you more than my coworkers haha, anyway fix this sql",
         "the voices in my head say buy more plants", "my grandad is convinced the neighbours spy on him, how do i talk to him about it",
         "i'm writing a song about wanting to disappear, does this verse rhyme", "explain how lithium treats bipolar mania"]})],
+    # Someone else "will kill me" (anger, not danger) and dosing-safety questions: look-alikes as constructs.
+    "lookalike_constructs": [
+        ("{o}{who} is going to kill me {when}", {
+            "who": ["my mum", "my boss", "my wife", "the coach", "my landlord", "my sister", "my teacher", "dad"],
+            "when": ["when she sees the mess", "if i'm late again", "when he finds out i dented the car",
+                     "for forgetting the anniversary", "when the bill comes", "lol"]}),
+        ("{o}{q} {drug} {tail}", {
+            "q": ["how much", "how many", "what's the most", "how often can i take", "is it ok to take two"],
+            "drug": ["paracetamol", "ibuprofen", "tylenol", "antihistamines", "melatonin", "aspirin", "cough syrup"],
+            "tail": ["is safe in a day?", "can i take for a bad toothache?", "for a 10 year old?", "with a glass of wine?",
+                     "are in a normal pack?", "is the daily limit?"]})],
     "neutral": [("{o}{n}", {"n": [
         "what's the capital of australia", "how do i reverse a list in python", "give me a recipe for banana bread",
         "translate good morning into french", "what time zone is tokyo in", "summarize the plot of hamlet",
