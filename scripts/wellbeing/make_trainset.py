@@ -93,10 +93,12 @@ def build(lang, m, rng, held):
                 add(category, text, None)
     for kind, families in m.NONE.items():
         for template, slots in families:
-            for text in expand(template, slots, m.OPEN, {"lookalike": 2 * PER_FAMILY["none"], "lookalike_constructs": 40}.get(kind, PER_FAMILY["none"]), rng):
+            for text in expand(template, slots, m.OPEN, {"lookalike": 2 * PER_FAMILY["none"], "lookalike_constructs": 40, "negated": 40,
+                                                          "third_person": 40, "gratitude": 18, "decluttering": 30}.get(kind, PER_FAMILY["none"]), rng):
                 if lang == "en" and rng.random() < 0.1:
                     text = typo(text, rng)
-                add("none", text, "lookalike" if kind == "lookalike_constructs" else kind)
+                add("none", text, {"lookalike_constructs": "lookalike", "third_person": "lookalike", "negated": "ordinary",
+                                   "gratitude": "ordinary", "decluttering": "ordinary"}.get(kind, kind))
     return items
 
 def main():

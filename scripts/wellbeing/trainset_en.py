@@ -257,6 +257,29 @@ NONE = {
             "drug": ["paracetamol", "ibuprofen", "tylenol", "antihistamines", "melatonin", "aspirin", "cough syrup"],
             "tail": ["is safe in a day?", "can i take for a bad toothache?", "for a 10 year old?", "with a glass of wine?",
                      "are in a normal pack?", "is the daily limit?"]})],
+    # Risk words denied, concern for someone else, thanks: the speaker is not at risk.
+    "negated": [
+        ("{o}i {neg} {risk}{tail}", {
+            "neg": ["would never", "am not going to", "won't ever", "could never", "have no plans to"],
+            "risk": ["kill myself", "hurt myself", "end my life", "do anything stupid", "take my own life"],
+            "tail": [", don't worry", ", promise", ". just venting", ", i just need to rant", ". i'm okay, just tired"]}),
+        ("{o}i'm not {state}, just {why}", {
+            "state": ["suicidal", "going to hurt myself", "in danger"],
+            "why": ["stressed about exams", "exhausted", "fed up with my job", "sad about the breakup"]})],
+    "third_person": [
+        ("{o}my {who} {said} {state}, how can i {help}?", {
+            "who": ["friend", "brother", "roommate", "student", "daughter", "cousin", "boyfriend"],
+            "said": ["said she's been", "told me he's been", "mentioned they've been", "keeps"],
+            "state": ["feeling suicidal", "thinking about ending it", "cutting again", "hearing voices", "really depressed"],
+            "help": ["help her", "support him", "be there for them", "talk to them about it"]})],
+    "decluttering": [("{o}i {gave} {thing}{reason}", {
+        "gave": ["gave away", "donated", "sold", "gave my nephew"],
+        "thing": ["my old guitar", "my books", "a bag of clothes", "my bike", "the sofa", "my camera"],
+        "reason": ["", " because i'm moving flats", " since i never use it", " to make space", " to a charity shop", " yesterday"]})],
+    "gratitude": [("{o}{g}", {"g": [
+        "thanks for the help again, you're always so patient", "you're always here when i need a recipe lol",
+        "thanks for chatting, that was fun", "appreciate you, this saved me hours", "you're always so helpful, thank you",
+        "good chat, talk tomorrow about the project"]})],
     "neutral": [("{o}{n}", {"n": [
         "what's the capital of australia", "how do i reverse a list in python", "give me a recipe for banana bread",
         "translate good morning into french", "what time zone is tokyo in", "summarize the plot of hamlet",
