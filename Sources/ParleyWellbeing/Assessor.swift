@@ -13,6 +13,9 @@ struct TurnEvidence {
     var negatedConcepts: Set<String> = []
     /// The part of the ideation score that is self-injury (cutting, burning) rather than wishing to die.
     var selfInjury = 0.0
+    /// The turn's units and which are Chinese characters: the model's n-gram features are read from them.
+    var units: [String] = []
+    var unitIsCJK: [Bool] = []
 
     var strongest: Double { scores.values.max() ?? 0 }
     var selfHarm: Double { (scores[.selfHarmAcute] ?? 0) + (scores[.selfHarmIdeation] ?? 0) }
@@ -79,6 +82,11 @@ public final class WellbeingAssessor: Sendable {
         if category != .none {
             a.signals.formUnion(a.evidence.signals[category] ?? [])
             severity = max(category.defaultSeverity, a.evidence.severity[category] ?? 0)
+            if category != .selfHarmAcute, let model, model.confirmsAcute(a.features) {
+                category = .selfHarmAcute
+                severity = category.defaultSeverity
+                a.signals.insert("model.self_harm_acute")
+            }
         } else {
             // Below threshold: name what was seen, for tuning, without acting on it.
             for (c, s) in a.evidence.signals where (a.evidence.scores[c] ?? 0) > 0 { a.signals.formUnion(s.map { "weak.\($0)" }) }
@@ -111,6 +119,11 @@ public final class WellbeingAssessor: Sendable {
         for c in evidence.negatedConcepts { features["n:" + c] = 1 }
         for m in evidence.modifiers where m != "first_person_risk" { features["m:" + m] = 1 }
         for turn in earlier.suffix(2) { for c in turn.concepts { features["x:" + c] = 1 } }
+        // Surface n-grams: this turn's, and (weaker, no letter grams) the two user turns before it.
+        for turn in earlier.suffix(2) {
+            TextFeatures.add(turn.units, isCJK: turn.unitIsCJK, prefix: "hx:", value: 0.5, letterGrams: false, into: &features)
+        }
+        TextFeatures.add(evidence.units, isCJK: evidence.unitIsCJK, prefix: "h:", value: 1, letterGrams: true, into: &features)
 
         // Fiction or research framing set up in an earlier turn still holds ("I'm writing a novel" ... "how would she").
         if !evidence.framed, earlier.contains(where: { $0.framed }), !evidence.modifiers.contains("first_person_risk") {
@@ -192,6 +205,8 @@ public final class WellbeingAssessor: Sendable {
         var negationEnds: [Int] = []
         var personAt = [Int8](repeating: 0, count: tokens.count)  // 1 first person, -1 third person
         var ev = TurnEvidence()
+        ev.units = tokens
+        ev.unitIsCJK = stream.isCJK
 
         for m in matches {
             let p = index.patterns[m.pattern]

@@ -243,11 +243,11 @@ struct WellbeingTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train the concept model on a labelled JSONL set (deterministic) and write its weights.",
-        discussion: "The shipped weights come from: parley wellbeing train --dataset Tests/Fixtures/wellbeing/dev.jsonl --swift-output Sources/ParleyWellbeing/ModelWeights.swift"
+        discussion: "The shipped weights come from: parley wellbeing train --dataset Tests/Fixtures/wellbeing/dev.jsonl --dataset Tests/Fixtures/wellbeing/train.jsonl --swift-output Sources/ParleyWellbeing/ModelWeights.swift"
     )
 
-    @Option(name: .long, help: "The labelled JSONL training set.")
-    var dataset: String
+    @Option(name: .long, help: "A labelled JSONL training set (repeat to train on several).")
+    var dataset: [String]
 
     @Option(name: .long, help: "Write the model as JSON here.")
     var output: String?
@@ -256,9 +256,11 @@ struct WellbeingTrain: ParsableCommand {
     var swiftOutput: String?
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: dataset) else { throw CLIError("cannot read \(dataset)") }
-        let items: [WellbeingDatasetItem]
-        do { items = try WellbeingEvaluation.loadDataset(data) } catch { throw CLIError("\(dataset): \(error)") }
+        var items: [WellbeingDatasetItem] = []
+        for path in dataset {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+            do { items += try WellbeingEvaluation.loadDataset(data) } catch { throw CLIError("\(path): \(error)") }
+        }
         let model = RiskModelTrainer.train(items, assessor: WellbeingAssessor(model: nil))
         if let output { try model.encoded().write(to: URL(fileURLWithPath: output)) }
         if let swiftOutput { try Data(RiskModelTrainer.swiftSource(model).utf8).write(to: URL(fileURLWithPath: swiftOutput)) }

@@ -13,7 +13,9 @@ final class RiskModelTests: XCTestCase {
         XCTAssertEqual(model.bias.count, RiskModel.classes.count)
         XCTAssertGreaterThan(model.weights.count, 50)
         XCTAssertGreaterThanOrEqual(model.threshold, 0.5)
-        XCTAssertEqual(model.notes["items"], "\(try load("dev.jsonl").count)", "weights were trained on a different dev set: run parley wellbeing train")
+        let trainedOn = try load("dev.jsonl").count + load("train.jsonl").count
+        XCTAssertEqual(model.notes["items"], "\(trainedOn)", "weights were trained on different sets: run parley wellbeing train (see its help)")
+        XCTAssertNotNil(model.acuteUpgradeThreshold)
     }
 
     func testTrainingIsDeterministicAndLearnsSomething() throws {
