@@ -124,7 +124,7 @@ public final class PostgresStore: ParleyStore, @unchecked Sendable {
     // MARK: Plumbing
 
     /// One statement outside a transaction.
-    private func rows(_ sql: String, _ values: [SQLValue]) async throws -> [PostgresRandomAccessRow] {
+    func rows(_ sql: String, _ values: [SQLValue]) async throws -> [PostgresRandomAccessRow] {
         do {
             return try await client.query(Self.query(sql, values), logger: logger).collect().map { $0.makeRandomAccess() }
         } catch {
@@ -132,13 +132,13 @@ public final class PostgresStore: ParleyStore, @unchecked Sendable {
         }
     }
 
-    private func row(_ sql: String, _ values: [SQLValue]) async throws -> PostgresRandomAccessRow? {
+    func row(_ sql: String, _ values: [SQLValue]) async throws -> PostgresRandomAccessRow? {
         try await rows(sql, values).first
     }
 
     /// A transaction on one pooled connection: committed before this returns, rolled back if `body` throws.
-    private func transaction<T: Sendable>(readOnly: Bool = false,
-                                          _ body: (Transaction) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(readOnly: Bool = false,
+                                  _ body: (Transaction) async throws -> T) async throws -> T {
         do {
             return try await client.withConnection { connection in
                 let tx = Transaction(connection: connection, logger: logger)
@@ -176,7 +176,7 @@ public final class PostgresStore: ParleyStore, @unchecked Sendable {
         }
     }
 
-    private func execute(_ sql: String, _ values: [SQLValue]) async throws -> Int {
+    func execute(_ sql: String, _ values: [SQLValue]) async throws -> Int {
         try await rows(sql + " RETURNING 1", values).count
     }
 
