@@ -38,10 +38,14 @@ public struct ParleyAPI: Sendable {
         router.get("/metrics") { _, _ in api.metricsResponse() }
         router.get("/v1/models") { _, _ in try api.listModels() }
         router.get("/v1/models/:id") { _, context in try api.showModel(context.parameters.get("id") ?? "") }
-        router.post("/v1/chat/completions") { request, _ in
+        router.post("/v1/chat/completions") { request, context in
             let f = try await api.fields(request)
-            return try await api.chat(try planChat(f, catalog: api.catalog, acceptLanguage: request.headers[.acceptLanguage]),
-                                      started: Date())
+            let plan = try planChat(f, catalog: api.catalog, acceptLanguage: request.headers[.acceptLanguage])
+            // A user's key: the turn's assessment is stored like the app's (no conversation, never the text).
+            if let app = api.app, let user = context.identity?.user {
+                await app.safeguards.record(plan.wellbeing, userID: user.id, conversationID: nil)
+            }
+            return try await api.chat(plan, started: Date())
         }
         router.post("/v1/completions") { request, _ in
             let f = try await api.fields(request)
