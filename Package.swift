@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "ParleyAppTests",
             dependencies: [
-                "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley",
+                "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley", "ParleyWellbeing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
