@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "ParleyAppTests",
             dependencies: [
-                "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley",
+                "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley", "ParleyWellbeing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -19,6 +19,8 @@ public final class ChatApp: Sendable {
     let flushInterval: TimeInterval
     /// Compute credits: projects, allocations, metering (CreditsRoutes.swift).
     public let credits: CreditsAPI?
+    /// Wellbeing records, review queue, usage signals and break reminders.
+    let safeguards: AppWellbeing
 
     /// Sets the chat app up over an opened store: applies migrations, marks replies a crash left `generating`
     /// as `incomplete`, and in `--no-auth` mode finds or creates the implicit local user.
@@ -26,22 +28,26 @@ public final class ChatApp: Sendable {
                              accounts: Bool = true, staticAPIKey: String? = nil,
                              defaultSystemPrompt: String = ChatApp.standardSystemPrompt, defaultModel: String? = nil,
                              maxBodyBytes: Int = 4 << 20, trustForwardedFor: Bool = false,
-                             flushInterval: TimeInterval = 0.25) async throws -> ChatApp {
+                             flushInterval: TimeInterval = 0.25, wellbeingPolicies: PolicyStore? = nil,
+                             wellbeingClock: WellbeingClock = .system) async throws -> ChatApp {
         try await store.migrate()
         try await store.markInterruptedReplies()
         try await store.deleteExpiredSessions(now: Date())
         let local = accounts ? nil : try await AppAuth.ensureLocalUser(store)
+        let safeguards = AppWellbeing(policies: wellbeingPolicies ?? WellbeingPolicies.current,
+                                      store: store as? any WellbeingStore, clock: wellbeingClock)
+        safeguards.startPurging()
         return ChatApp(store: store, catalog: catalog, metrics: metrics,
                        auth: AppAuth(store: store, accounts: accounts, staticAPIKey: staticAPIKey, localUser: local,
                                      trustForwardedFor: trustForwardedFor),
                        defaultSystemPrompt: defaultSystemPrompt, defaultModel: defaultModel, maxBodyBytes: maxBodyBytes,
-                       flushInterval: flushInterval)
+                       flushInterval: flushInterval, safeguards: safeguards)
     }
 
     public static let standardSystemPrompt = "You are a helpful assistant."
 
     init(store: any ParleyStore, catalog: ModelCatalog, metrics: ServerMetrics, auth: AppAuth, defaultSystemPrompt: String,
-         defaultModel: String?, maxBodyBytes: Int, flushInterval: TimeInterval) {
+         defaultModel: String?, maxBodyBytes: Int, flushInterval: TimeInterval, safeguards: AppWellbeing) {
         self.store = store
         self.catalog = catalog
         self.metrics = metrics
@@ -51,6 +57,7 @@ public final class ChatApp: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.flushInterval = max(0.05, min(flushInterval, 0.5))
         credits = CreditsAPI(store: store, auth: auth, maxBodyBytes: maxBodyBytes)
+        self.safeguards = safeguards
     }
 
     /// Replies being generated right now.
@@ -209,12 +216,16 @@ public final class ChatApp: Sendable {
         add(.get, "/api/export") { _, context in
             let me = try Self.me(context)
             let items = try await db { try await app.store.exportConversations(userID: me.user.id) }
+            let records = try await db { try await app.safeguards.store?.wellbeingRecords(userID: me.user.id, since: nil) ?? [] }
             let day = ISOTime.string(Date()).prefix(10)
             return AppJSON.response(.obj([("version", 1), ("exported_at", .time(Date())),
-                                          ("conversations", .array(items.map(AppJSON.export)))]),
+                                          ("conversations", .array(items.map(AppJSON.export))),
+                                          ("wellbeing_records", .array(records.map(WellbeingJSON.record)))]),
                                     headers: [.contentDisposition: "attachment; filename=\"parley-export-\(day).json\""])
         }
         add(.post, "/api/import") { request, context in try await app.importConversations(request, context) }
+
+        registerWellbeing(add)
 
         add(.get, "/api/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"],
@@ -432,12 +443,13 @@ public final class ChatApp: Sendable {
         let instructions = try await db { try await store.customInstructions(userID: me.user.id) }
         let draft = Message(conversationID: c.id, parentID: parentID, role: .user, content: content)
         let branch = Self.branch(to: parentID, in: messages) + [draft]
-        let wellbeing = Self.wellbeing(branch, request)
+        let wellbeing = await safeguards.notice(for: branch, userID: me.user.id, acceptLanguage: request.headers[.acceptLanguage])
         // The prompt is checked before anything is written: a message that cannot fit is refused whole.
         let prompt = try PromptBuilder.build(model: served.model, context: served.scheduler.configuration.contextLength,
                                              systemPrompt: c.systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
                                              instructions: instructions, branch: branch, guidance: wellbeing?.guidance)
         let user = try await db { try await store.appendMessage(draft, userID: me.user.id) }
+        await safeguards.record(wellbeing, userID: me.user.id, conversationID: c.id)
         var newTitle: String?
         if c.title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             let title = Self.title(from: content)
@@ -464,20 +476,14 @@ public final class ChatApp: Sendable {
         let served = try servedModel(for: c)
         let instructions = try await db { try await store.customInstructions(userID: me.user.id) }
         let branch = Self.branch(to: parentID, in: messages)
-        let wellbeing = Self.wellbeing(branch, request)
+        // The turn was recorded (and any review case opened) when it was sent; a new reply to it records nothing.
+        var wellbeing = await safeguards.notice(for: branch, userID: me.user.id, acceptLanguage: request.headers[.acceptLanguage])
+        wellbeing?.reviewNotice = nil
         let prompt = try PromptBuilder.build(model: served.model, context: served.scheduler.configuration.contextLength,
                                              systemPrompt: c.systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
                                              instructions: instructions, branch: branch, guidance: wellbeing?.guidance)
         return try await streamReply(identity: me, conversation: c, branch: branch, parent: parent, userMessage: nil,
                                      newTitle: nil, prompt: prompt, served: served, wellbeing: wellbeing)
-    }
-
-    /// The wellbeing assessment of the branch's last user turn (earlier turns as context), for the reply about
-    /// to be generated; nil when the reply needs no steering. Resources follow the request's `Accept-Language`.
-    static func wellbeing(_ branch: [Message], _ request: Request) -> WellbeingNotice? {
-        let turns = branch.filter { $0.role == .user || $0.role == .assistant }
-            .map { ChatTurn(role: $0.role.rawValue, content: $0.content) }
-        return WellbeingNotice.assess(turns, acceptLanguage: request.headers[.acceptLanguage])
     }
 
     func putFeedback(_ request: Request, _ context: ParleyRequestContext) async throws -> Response {

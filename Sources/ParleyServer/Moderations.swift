@@ -9,7 +9,8 @@ import ParleyWellbeing
 /// Only the self-harm categories are assessed; every other OpenAI category is reported false with score 0 (not
 /// judged here). Each result also carries `parley_wellbeing`: the assessor's category, severity, action and signals.
 enum Moderations {
-    static let assessor = WellbeingAssessor()
+    /// The assessor of the policy in force (reloaded with its file).
+    static var assessor: WellbeingAssessor { WellbeingPolicies.current.assessor }
 
     /// OpenAI's category names, in its order.
     static let categories = [

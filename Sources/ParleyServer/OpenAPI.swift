@@ -93,7 +93,9 @@ enum OpenAPIDocument {
         return .object(o)
     }
 
-    private static let paths: TemplateValue = .obj([
+    private static let paths: TemplateValue = .obj(appPaths + WellbeingOpenAPI.paths)
+
+    private static let appPaths: [(String, TemplateValue)] = [
         ("/api/session", .obj([
             ("get", op("Who is signed in, the CSRF token, whether sign-up is open and whether accounts are on", tag: "auth",
                        responses: [("200", reply("The session", ref("Session")))], open: true)),
@@ -200,7 +202,7 @@ enum OpenAPIDocument {
         ("/api/openapi.json", .obj([
             ("get", op("This document", tag: "meta", responses: [("200", reply("OpenAPI 3.1", .obj([("type", "object")])))], open: true)),
         ])),
-    ])
+    ]
 
     private static func errorResponse(_ description: String) -> TemplateValue {
         reply(description, ref("Error"))
@@ -222,7 +224,10 @@ enum OpenAPIDocument {
             ("TooManyRequests", .obj([("description", "Too many failed sign-ins"), ("content", jsonContent(ref("Error"))),
                                       ("headers", .obj([("Retry-After", .obj([("schema", .obj([("type", "integer")]))]))]))])),
         ])),
-        ("schemas", .obj([
+        ("schemas", .obj(schemas + WellbeingOpenAPI.schemas)),
+    ])
+
+    private static let schemas: [(String, TemplateValue)] = [
             ("Error", object([("error", object([("code", string), ("message", string)], required: ["code", "message"]))], required: ["error"])),
             ("User", object([("id", string), ("email", string), ("display_name", string), ("is_admin", .obj([("type", "boolean")])),
                              ("created_at", time)], required: ["id", "email", "display_name", "is_admin", "created_at"])),
@@ -251,7 +256,7 @@ enum OpenAPIDocument {
                 ("version", .obj([("type", "integer"), ("const", 1)])),
                 ("conversations", arrayOf(object([("conversation", ref("Conversation")), ("messages", arrayOf(ref("Message"))),
                                                   ("feedback", arrayOf(ref("Feedback")))], required: ["conversation"]))),
+                ("wellbeing_records", arrayOf(ref("WellbeingRecord"))),
             ], required: ["conversations"])),
-        ])),
-    ])
+    ]
 }

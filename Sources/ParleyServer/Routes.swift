@@ -44,6 +44,10 @@ public struct ParleyAPI: Sendable {
             var plan = try planChat(f, catalog: api.catalog, acceptLanguage: request.headers[.acceptLanguage])
             plan.meter = try await api.openMeter(request, context, model: plan.served.id, promptTokens: plan.prompt.count,
                                                  maxTokens: plan.parameters.maxTokens)
+            // A user's key: the turn's assessment is stored like the app's (no conversation, never the text).
+            if let app = api.app, let user = context.identity?.user {
+                await app.safeguards.record(plan.wellbeing, userID: user.id, conversationID: nil)
+            }
             return try await api.metered(plan.meter) { try await api.chat(plan, started: Date()) }
         }
         router.post("/v1/completions") { request, context in

@@ -24,6 +24,10 @@ public struct ServerOptions: Sendable {
     public var defaultSystemPrompt = ChatApp.standardSystemPrompt
     /// Take the client address for sign-in rate limits from `X-Forwarded-For` (behind a reverse proxy).
     public var trustForwardedFor = false
+    /// `--wellbeing-policy`: a policy file, reloaded when it changes; nil is the built-in policy.
+    public var wellbeingPolicyPath: String?
+    /// `--wellbeing-test-clock`: browser tests only; a file of seconds that moves the wellbeing clock forward.
+    public var wellbeingTestClockPath: String?
 
     public init() {}
 
@@ -47,6 +51,9 @@ public enum ParleyServer {
         if options.noAuth, !ServerOptions.isLoopback(options.host) {
             throw ServerStartError("--no-auth serves everyone as the admin, so it only listens on loopback (127.0.0.1, ::1 or localhost), not on '\(options.host)'. Drop --no-auth to use accounts, or bind to 127.0.0.1.")
         }
+        let policies = try WellbeingSetup.policies(path: options.wellbeingPolicyPath, log: onListening)
+        defer { policies.stopWatching() }
+        let clock = options.wellbeingTestClockPath.map { WellbeingClock.testOffset(file: URL(fileURLWithPath: $0)) } ?? .system
         let catalog = ModelCatalog()
         let metrics = ServerMetrics()
         var store: (any ParleyStore)?
@@ -58,7 +65,8 @@ public enum ParleyServer {
                 app = try await ChatApp.start(store: opened, catalog: catalog, metrics: metrics, accounts: !options.noAuth,
                                               staticAPIKey: options.apiKey, defaultSystemPrompt: options.defaultSystemPrompt,
                                               defaultModel: options.modelIDs.first ?? nil, maxBodyBytes: options.maxBodyBytes,
-                                              trustForwardedFor: options.trustForwardedFor)
+                                              trustForwardedFor: options.trustForwardedFor,
+                                              wellbeingPolicies: policies, wellbeingClock: clock)
             } catch {
                 try? await opened.close()
                 throw error

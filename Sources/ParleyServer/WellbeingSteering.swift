@@ -10,14 +10,17 @@ struct WellbeingNotice: Sendable {
     let assessment: Assessment
     let guidance: String
     let resources: [CrisisResource]
+    /// The policy's honest word to the user when this turn opened a human-review case (chat app only).
+    var reviewNotice: String? = nil
 
     /// The assessor shared with `/v1/moderations`.
     static var assessor: WellbeingAssessor { Moderations.assessor }
     static let resourceSet = CrisisResources.builtIn
 
     /// Assesses the last user turn of `turns` (earlier ones are context); nil when the action is `none`.
-    static func assess(_ turns: [ChatTurn], acceptLanguage: String?) -> WellbeingNotice? {
-        let a = assessor.assess(turns)
+    static func assess(_ turns: [ChatTurn], acceptLanguage: String?, assessor: WellbeingAssessor = WellbeingNotice.assessor,
+                       usage: UsagePattern? = nil) -> WellbeingNotice? {
+        let a = assessor.assess(turns, usage: usage)
         guard a.action != .none else { return nil }
         let policy = assessor.policy
         let guidance = (policy.guidance[a.action] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -53,7 +56,7 @@ struct WellbeingNotice: Sendable {
 
     /// `{"category","severity","action","resources":[…]}`: the `wellbeing` event and the `parley_wellbeing` field.
     var json: TemplateValue {
-        .obj([
+        var fields: [(String, TemplateValue)] = [
             ("category", .string(assessment.category.rawValue)), ("severity", .int(assessment.severity)),
             ("action", .string(assessment.action.rawValue)),
             ("resources", .array(resources.map { r -> TemplateValue in
@@ -61,7 +64,9 @@ struct WellbeingNotice: Sendable {
                       ("text", .str(r.text)), ("url", .str(r.url)), ("hours", .str(r.hours)),
                       ("emergency", .str(r.emergency)), ("source", .string(r.source))])
             })),
-        ])
+        ]
+        if let reviewNotice { fields.append(("review_notice", .string(reviewNotice))) }
+        return .obj(fields)
     }
 
     /// The `X-Parley-Wellbeing` header value.

@@ -138,7 +138,7 @@ public final class PostgresStore: ParleyStore, @unchecked Sendable {
 
     /// A transaction on one pooled connection: committed before this returns, rolled back if `body` throws.
     func transaction<T: Sendable>(readOnly: Bool = false,
-                                          _ body: (Transaction) async throws -> T) async throws -> T {
+                                  _ body: (Transaction) async throws -> T) async throws -> T {
         do {
             return try await client.withConnection { connection in
                 let tx = Transaction(connection: connection, logger: logger)

@@ -170,6 +170,60 @@ enum Schema {
                 """),
         ]),
         Migration(version: 3, name: "credits", statements: CreditsSchema.statements),
+        // Wellbeing: what the review queue needs and nothing more — category, severity, action, time and the
+        // conversation, never the text. Deleting the user or the conversation deletes its records, a record's
+        // review case and the case's audit trail.
+        Migration(version: 4, name: "wellbeing", statements: [
+            .both("""
+                CREATE TABLE wellbeing_records (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    conversation_id TEXT REFERENCES conversations(id) ON DELETE CASCADE,
+                    category TEXT NOT NULL,
+                    severity INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 3),
+                    action TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """),
+            .both("CREATE INDEX wellbeing_records_by_user ON wellbeing_records (user_id, created_at)"),
+            .both("CREATE INDEX wellbeing_records_by_time ON wellbeing_records (created_at)"),
+            .both("CREATE INDEX wellbeing_records_by_conversation ON wellbeing_records (conversation_id)"),
+            .both("""
+                CREATE TABLE wellbeing_review_cases (
+                    id TEXT PRIMARY KEY,
+                    record_id TEXT NOT NULL UNIQUE REFERENCES wellbeing_records(id) ON DELETE CASCADE,
+                    status TEXT NOT NULL CHECK (status IN ('open', 'in_review', 'closed')),
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """),
+            .both("CREATE INDEX wellbeing_review_cases_by_status ON wellbeing_review_cases (status, created_at)"),
+            // `seq` keeps events of the same millisecond in the order they happened.
+            .dialects(
+                sqlite: """
+                    CREATE TABLE wellbeing_review_events (
+                        seq INTEGER PRIMARY KEY,
+                        case_id TEXT NOT NULL REFERENCES wellbeing_review_cases(id) ON DELETE CASCADE,
+                        actor_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+                        actor TEXT NOT NULL,
+                        event TEXT NOT NULL,
+                        detail TEXT,
+                        created_at BIGINT NOT NULL
+                    )
+                    """,
+                postgres: """
+                    CREATE TABLE wellbeing_review_events (
+                        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                        case_id TEXT NOT NULL REFERENCES wellbeing_review_cases(id) ON DELETE CASCADE,
+                        actor_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+                        actor TEXT NOT NULL,
+                        event TEXT NOT NULL,
+                        detail TEXT,
+                        created_at BIGINT NOT NULL
+                    )
+                    """),
+            .both("CREATE INDEX wellbeing_review_events_by_case ON wellbeing_review_events (case_id, seq)"),
+        ]),
     ]
 
     /// The version a fully migrated database is at.

@@ -28,6 +28,13 @@ public struct WellbeingPolicy: Sendable, Equatable {
         public var lateNightShare: Double
         public var exclusivityMentions: Int
     }
+    /// What happens around the human-review queue (severity ≥ `humanReviewMinSeverity`).
+    public struct HumanReview: Sendable, Equatable {
+        /// Told to the user, honestly, when their message opens a review case.
+        public var userMessage: String
+        /// An operator endpoint that gets a POST (no message text) for each new case; nil: none.
+        public var webhookURL: URL?
+    }
 
     public var version: Int
     public var actions: [WellbeingCategory: WellbeingAction]
@@ -41,6 +48,10 @@ public struct WellbeingPolicy: Sendable, Equatable {
     /// Whether the trained model may act where no pattern fired, and an optional override of its threshold.
     public var modelEnabled: Bool
     public var modelThreshold: Double?
+    /// Days stored assessment records (and the review cases made from them) are kept before the purge job
+    /// deletes them.
+    public var retentionDays: Int
+    public var humanReview: HumanReview
 
     public func threshold(for category: WellbeingCategory) -> Double { thresholds[category] ?? 1.0 }
 
@@ -80,6 +91,10 @@ public struct WellbeingPolicy: Sendable, Equatable {
         "distress_other": 0.7
       },
       "humanReviewMinSeverity": 3,
+      "humanReview": {
+        "userMessage": "Because of what you wrote, a trained person on this service's team may look at a record of this conversation's risk level (not your words) to check whether more support is needed. They will not contact anyone without a serious reason. If you are in danger now, please call the crisis line shown or your local emergency number."
+      },
+      "records": {"retentionDays": 90},
       "model": {"enabled": true},
       "resourceCardActions": ["crisis_support"],
       "breakReminders": {
@@ -114,7 +129,8 @@ public struct WellbeingPolicy: Sendable, Equatable {
         }
         let v = Validator()
         let root = try v.object(object, "policy", allowed: ["version", "actions", "escalations", "thresholds", "humanReviewMinSeverity",
-                                                           "resourceCardActions", "breakReminders", "reliance", "guidance", "model"],
+                                                           "resourceCardActions", "breakReminders", "reliance", "guidance", "model",
+                                                           "humanReview", "records"],
                                 required: ["version", "actions"])
         let version = try v.int(root["version"], "policy.version", range: 1...1)
 
@@ -190,6 +206,23 @@ public struct WellbeingPolicy: Sendable, Equatable {
                 guidance[WellbeingAction(rawValue: k)!] = s
             }
         }
+        var humanReview = HumanReview(userMessage: "A person on this service's team may review a record of this conversation's risk level (not your words).", webhookURL: nil)
+        if let h = root["humanReview"] {
+            let p = "policy.humanReview"
+            let o = try v.object(h, p, allowed: ["userMessage", "webhookURL"], required: [])
+            if let x = o["userMessage"] {
+                guard case .string(let s) = x, !s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                    throw PolicyError(path: "\(p).userMessage", message: "must be a non-empty string")
+                }
+                humanReview.userMessage = s
+            }
+            if let x = o["webhookURL"] { humanReview.webhookURL = try v.httpURL(x, "\(p).webhookURL") }
+        }
+        var retentionDays = 90
+        if let r = root["records"] {
+            let o = try v.object(r, "policy.records", allowed: ["retentionDays"], required: [])
+            if let x = o["retentionDays"] { retentionDays = try v.int(x, "policy.records.retentionDays", range: 1...3650) }
+        }
         var modelEnabled = true
         var modelThreshold: Double?
         if let m = root["model"] {
@@ -199,7 +232,8 @@ public struct WellbeingPolicy: Sendable, Equatable {
         }
         return WellbeingPolicy(version: version, actions: actions, escalations: escalations, thresholds: thresholds,
                                humanReviewMinSeverity: review, resourceCardActions: cardActions, breakReminders: breaks,
-                               reliance: reliance, guidance: guidance, modelEnabled: modelEnabled, modelThreshold: modelThreshold)
+                               reliance: reliance, guidance: guidance, modelEnabled: modelEnabled, modelThreshold: modelThreshold,
+                               retentionDays: retentionDays, humanReview: humanReview)
     }
 }
 
@@ -251,6 +285,16 @@ private struct Validator {
         let i = Int(d)
         guard range.contains(i) else { throw PolicyError(path: path, message: "must be between \(range.lowerBound) and \(range.upperBound) (got \(i))") }
         return i
+    }
+
+    /// An absolute http(s) URL with a host.
+    func httpURL(_ value: JSONValue, _ path: String) throws -> URL {
+        guard case .string(let s) = value else { throw PolicyError(path: path, message: "must be a URL string") }
+        guard let url = URL(string: s), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = url.host, !host.isEmpty else {
+            throw PolicyError(path: path, message: "must be an absolute http:// or https:// URL (got \"\(s)\")")
+        }
+        return url
     }
 
     func bool(_ value: JSONValue, _ path: String) throws -> Bool {

@@ -38,6 +38,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("queue"), help: "Requests that may wait for a slot before 429.") var queue = 64
     @Option(name: .customLong("step-tokens"), help: "Most tokens in one batched forward step.") var stepTokens = 512
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 beyond).") var maxBody = 4 << 20
+    @Option(name: .customLong("wellbeing-policy"),
+            help: "A wellbeing policy JSON file (default: the built-in policy). Reloaded when it changes; an invalid edit is logged and the previous policy stays.")
+    var wellbeingPolicy: String?
+    @Option(name: .customLong("wellbeing-test-clock"), help: .hidden) var wellbeingTestClock: String?
 
     func validate() throws {
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
@@ -83,6 +87,8 @@ struct Serve: AsyncParsableCommand {
         options.openStore = { try await openStore(databaseURL) }
         options.noAuth = noAuth
         options.trustForwardedFor = trustProxy
+        options.wellbeingPolicyPath = wellbeingPolicy
+        options.wellbeingTestClockPath = wellbeingTestClock
         if let systemPrompt { options.defaultSystemPrompt = systemPrompt }
         options.scheduler.parallel = parallel
         options.scheduler.contextLength = contextLength ?? 4096

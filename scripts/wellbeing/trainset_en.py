@@ -284,7 +284,11 @@ NONE = {
         "what's the capital of australia", "how do i reverse a list in python", "give me a recipe for banana bread",
         "translate good morning into french", "what time zone is tokyo in", "summarize the plot of hamlet",
         "how long should i boil an egg", "write a haiku about autumn", "what's the difference between tcp and udp",
-        "recommend a sci-fi book", "how many cups in a litre", "help me write a cover letter for a barista job"]})],
+        "recommend a sci-fi book", "how many cups in a litre", "help me write a cover letter for a barista job",
+        # short follow-ups in a running chat: a few words, none of them about the writer
+        "and another colour?", "another one?", "what about red?", "more please", "and another?", "try again",
+        "one more", "shorter please", "can you make it funnier", "what about the second one?", "ok and then?",
+        "and in blue?", "which one is better?", "why?", "go on", "another example please"]})],
     "multi_turn": [("{ctx}||{turn}", {
         "ctx": ["i was in a really dark place last year", "i used to self harm as a teen", "my brother was suicidal once"],
         "turn": ["but i'm doing a lot better now, therapy helped a ton", "anyway, can you help me plan a hiking trip",

@@ -350,6 +350,7 @@ async function enterApp() {
   show($('sign-out'), S.auth);
   $('settings-dialog').querySelector('[data-tab="admin"]').hidden = !u.is_admin || !S.auth;
   $('account-line').textContent = S.auth ? `${u.display_name} · ${u.email}${u.is_admin ? ' · administrator' : ''}` : 'Local user (no-auth mode)';
+  window.dispatchEvent(new CustomEvent('parley:signed-in', { detail: { user: u, auth: S.auth, api } })); // wellbeing.js
   await Promise.all([loadModels(), loadConversations()]);
   await routeFromHash();
   $('composer-input').focus();
@@ -927,6 +928,7 @@ async function runStream(path, body, { optimistic = null, previousLeaf = null } 
         case 'wellbeing': {
           // Only crisis support shows the card; other actions steer the reply without interrupting it.
           if (data && data.action === 'crisis_support' && Array.isArray(data.resources)) st.wellbeing = data;
+          window.dispatchEvent(new CustomEvent('parley:wellbeing', { detail: data })); // wellbeing.js: review notice
           break;
         }
         case 'assistant': {
@@ -1001,6 +1003,7 @@ async function runStream(path, body, { optimistic = null, previousLeaf = null } 
     busy(-1);
   }
   renderComposer();
+  window.dispatchEvent(new CustomEvent('parley:reply-done')); // wellbeing.js: break reminders
   return ok || st.gotUser;
 }
 
