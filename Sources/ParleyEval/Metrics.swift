@@ -25,6 +25,7 @@ public enum Metrics {
     /// computed as a product to stay stable for large n.
     public static func passAtK(samples n: Int, correct c: Int, k: Int) -> Double {
         precondition(n >= 1 && c >= 0 && c <= n && k >= 1 && k <= n, "pass@k needs 0 ≤ c ≤ n and 1 ≤ k ≤ n")
+        if c == 0 { return 0 }
         if n - c < k { return 1 }
         var product = 1.0
         for i in (n - c + 1)...n { product *= 1 - Double(k) / Double(i) }

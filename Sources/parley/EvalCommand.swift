@@ -88,11 +88,10 @@ struct EvalRun: AsyncParsableCommand {
         if samples < 1 { throw ValidationError("--samples must be at least 1") }
     }
 
-    struct ContractOutput: Encodable {
-        let task: String
-        let metric: String
-        let value: Double
-        let n: Int
+    /// The contract's line, keys in a fixed order: {"task","metric","value","n"}.
+    static func contractLine(task: String, metric: String, value: Double, n: Int) throws -> String {
+        let text = { (s: String) in try jsonString(s) }
+        return "{\"task\":\(try text(task)),\"metric\":\(try text(metric)),\"value\":\(try jsonString(value)),\"n\":\(n)}"
     }
 
     func run() async throws {
@@ -127,7 +126,7 @@ struct EvalRun: AsyncParsableCommand {
             throw CLIError("task \(task) has no metric '\(name)' (it has: \(summary.metrics.keys.sorted().joined(separator: ", ")))")
         }
         if json {
-            writeOut(try jsonString(ContractOutput(task: summary.task, metric: name, value: chosen.value, n: summary.n)) + "\n")
+            writeOut(try Self.contractLine(task: summary.task, metric: name, value: chosen.value, n: summary.n) + "\n")
         } else {
             for (metricName, value) in summary.metrics.sorted(by: { $0.key < $1.key }) {
                 writeOut("\(summary.task) \(metricName) " + String(format: "%.2f (95%% CI %.2f–%.2f)", value.value, value.low, value.high)

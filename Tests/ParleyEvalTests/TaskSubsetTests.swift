@@ -69,6 +69,24 @@ func temporaryDirectory(_ label: String) throws -> URL {
         #expect(result.stderr.contains("ETA"))
     }
 
+    /// The program template, the tests and the sandbox agree: HumanEval's and MBPP's reference solutions pass,
+    /// an empty completion fails.
+    @Test func referenceSolutionsPassInTheSandbox() throws {
+        let store = try PulledDatasets.store()
+        for (taskName, solutionField) in [("humaneval", "canonical_solution"), ("mbpp", "code")] {
+            let task = try TaskRegistry.task(named: taskName)
+            let rows = Array(try store.rows(DatasetCatalog.file(task.dataset)!).prefix(3))
+            for item in try task.generationItems(rows) {
+                let solution = try #require(item.row.at(solutionField)?.text)
+                let program = try TextTemplate.render(try #require(item.programTemplate), row: item.row, extra: ["completion": solution])
+                let result = try Sandbox.runPython(program)
+                #expect(result.passed, "\(taskName) \(item.index): \(result.stderr)")
+                let empty = try TextTemplate.render(item.programTemplate!, row: item.row, extra: ["completion": "    pass\n"])
+                #expect(!(try Sandbox.runPython(empty)).passed, "\(taskName) \(item.index)")
+            }
+        }
+    }
+
     @Test func runsResumeFromTheirLog() throws {
         _ = try PulledDatasets.store()
         let runs = try temporaryDirectory("resume")
