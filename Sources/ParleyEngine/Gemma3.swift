@@ -39,50 +39,54 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
     let outputNorm: [Float]
     let head: Linear
     let headSketch: HeadSketch?
+    /// Owns the interleaved copies of the weights above.
+    let interleavedWeights: InterleavedWeights
     let embeddingScale: Float
     /// Rotary angles for local and global layers.
     let ropes: [RoPETable]
-
-    /// Gemma 3's fixed base for its sliding-window layers (llama.cpp: rope_freq_base_train_swa).
-    static let localRoPEBase: Float = 10_000
-    static let globalLayerPeriod = 6
 
     init(file: GGUFFile) throws {
         let hp = try Hyperparameters(file, architecture: "gemma3")
         let d = hp.embeddingLength, hd = hp.headDim
         hyperparameters = hp
         self.file = file
-        let window = file.metadata.int("gemma3.attention.sliding_window").flatMap { $0 > 0 ? $0 : nil }
-        let period = file.metadata.int("gemma3.attention.sliding_window_pattern") ?? Self.globalLayerPeriod
-        tokenEmbedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+        let attention = LayerAttention.layers(of: file, hyperparameters: hp)
+        let repacked = InterleavedWeights()
+        interleavedWeights = repacked
+        let embedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+        func matrix(_ name: String, _ inFeatures: Int, _ outFeatures: Int) throws -> Linear {
+            repacked.interleave(try Linear(file, name, inFeatures: inFeatures, outFeatures: outFeatures))
+        }
         layers = try (0..<hp.blockCount).map { i in
             let p = "blk.\(i)."
-            let isGlobal = window == nil || period <= 0 || i % period == period - 1
             return Layer(
                 attentionNorm: try loadVector(file, p + "attn_norm.weight", count: d),
-                query: try Linear(file, p + "attn_q.weight", inFeatures: d, outFeatures: hp.queryLength),
-                key: try Linear(file, p + "attn_k.weight", inFeatures: d, outFeatures: hp.kvLength),
-                value: try Linear(file, p + "attn_v.weight", inFeatures: d, outFeatures: hp.kvLength),
+                query: try matrix(p + "attn_q.weight", d, hp.queryLength),
+                key: try matrix(p + "attn_k.weight", d, hp.kvLength),
+                value: try matrix(p + "attn_v.weight", d, hp.kvLength),
                 queryNorm: try loadVector(file, p + "attn_q_norm.weight", count: hd),
                 keyNorm: try loadVector(file, p + "attn_k_norm.weight", count: hd),
-                output: try Linear(file, p + "attn_output.weight", inFeatures: hp.queryLength, outFeatures: d),
+                output: try matrix(p + "attn_output.weight", hp.queryLength, d),
                 postAttentionNorm: try loadVector(file, p + "post_attention_norm.weight", count: d),
                 ffnNorm: try loadVector(file, p + "ffn_norm.weight", count: d),
-                gate: try Linear(file, p + "ffn_gate.weight", inFeatures: d, outFeatures: hp.feedForwardLength),
-                up: try Linear(file, p + "ffn_up.weight", inFeatures: d, outFeatures: hp.feedForwardLength),
-                down: try Linear(file, p + "ffn_down.weight", inFeatures: hp.feedForwardLength, outFeatures: d),
+                gate: try matrix(p + "ffn_gate.weight", d, hp.feedForwardLength),
+                up: try matrix(p + "ffn_up.weight", d, hp.feedForwardLength),
+                down: try matrix(p + "ffn_down.weight", hp.feedForwardLength, d),
                 postFFNNorm: try loadVector(file, p + "post_ffw_norm.weight", count: d),
-                window: isGlobal ? nil : window,
-                ropeIndex: isGlobal ? 1 : 0)
+                window: attention[i].window,
+                ropeIndex: attention[i].isGlobal ? 1 : 0)
         }
         outputNorm = try loadVector(file, "output_norm.weight", count: d)
-        head = file.tensor(named: "output.weight") != nil
-            ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
-            : tokenEmbedding
-        headSketch = HeadSketch.worthwhile(for: head, weightBytes: file.fileSize - file.dataOffset)
-            ? HeadSketch(head: head) : nil
+        let tied = file.tensor(named: "output.weight") == nil
+        let fileHead = tied ? embedding : try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+        headSketch = HeadSketch.worthwhile(for: fileHead, weightBytes: file.fileSize - file.dataOffset)
+            ? HeadSketch(head: fileHead) : nil
+        // The sketch rescoring reads the exact head row by row in the file layout; otherwise the head is interleaved
+        // (and, when tied, the embedding look-up reads the same copy).
+        head = headSketch == nil ? repacked.interleave(fileHead) : fileHead
+        tokenEmbedding = tied ? head : embedding
         embeddingScale = Float(d).squareRoot()
-        ropes = [RoPETable(base: Self.localRoPEBase, ropeDims: hp.ropeDimensions),
+        ropes = [RoPETable(base: LayerAttention.gemma3LocalRoPEBase, ropeDims: hp.ropeDimensions),
                  RoPETable(base: hp.ropeBase, ropeDims: hp.ropeDimensions)]
     }
 
