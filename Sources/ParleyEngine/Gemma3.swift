@@ -33,58 +33,52 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
     }
 
     let hyperparameters: Hyperparameters
+    /// Low-rank updates added to the projections, when an adapter is applied.
+    let adapter: LoRAAdapter?
     let file: GGUFFile
     let tokenEmbedding: Linear
     let layers: [Layer]
     let outputNorm: [Float]
     let head: Linear
     let headSketch: HeadSketch?
-    /// Owns the interleaved copies of the weights above.
-    let interleavedWeights: InterleavedWeights
     let embeddingScale: Float
     /// Rotary angles for local and global layers.
     let ropes: [RoPETable]
 
-    init(file: GGUFFile) throws {
+    init(file: GGUFFile, adapter: LoRAAdapter? = nil) throws {
         let hp = try Hyperparameters(file, architecture: "gemma3")
+        try adapter?.validate(for: hp)
+        self.adapter = adapter
         let d = hp.embeddingLength, hd = hp.headDim
         hyperparameters = hp
         self.file = file
         let attention = LayerAttention.layers(of: file, hyperparameters: hp)
-        let repacked = InterleavedWeights()
-        interleavedWeights = repacked
-        let embedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
-        func matrix(_ name: String, _ inFeatures: Int, _ outFeatures: Int) throws -> Linear {
-            repacked.interleave(try Linear(file, name, inFeatures: inFeatures, outFeatures: outFeatures))
-        }
+        tokenEmbedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
         layers = try (0..<hp.blockCount).map { i in
             let p = "blk.\(i)."
             return Layer(
                 attentionNorm: try loadVector(file, p + "attn_norm.weight", count: d),
-                query: try matrix(p + "attn_q.weight", d, hp.queryLength),
-                key: try matrix(p + "attn_k.weight", d, hp.kvLength),
-                value: try matrix(p + "attn_v.weight", d, hp.kvLength),
+                query: try Linear(file, p + "attn_q.weight", inFeatures: d, outFeatures: hp.queryLength),
+                key: try Linear(file, p + "attn_k.weight", inFeatures: d, outFeatures: hp.kvLength),
+                value: try Linear(file, p + "attn_v.weight", inFeatures: d, outFeatures: hp.kvLength),
                 queryNorm: try loadVector(file, p + "attn_q_norm.weight", count: hd),
                 keyNorm: try loadVector(file, p + "attn_k_norm.weight", count: hd),
-                output: try matrix(p + "attn_output.weight", hp.queryLength, d),
+                output: try Linear(file, p + "attn_output.weight", inFeatures: hp.queryLength, outFeatures: d),
                 postAttentionNorm: try loadVector(file, p + "post_attention_norm.weight", count: d),
                 ffnNorm: try loadVector(file, p + "ffn_norm.weight", count: d),
-                gate: try matrix(p + "ffn_gate.weight", d, hp.feedForwardLength),
-                up: try matrix(p + "ffn_up.weight", d, hp.feedForwardLength),
-                down: try matrix(p + "ffn_down.weight", hp.feedForwardLength, d),
+                gate: try Linear(file, p + "ffn_gate.weight", inFeatures: d, outFeatures: hp.feedForwardLength),
+                up: try Linear(file, p + "ffn_up.weight", inFeatures: d, outFeatures: hp.feedForwardLength),
+                down: try Linear(file, p + "ffn_down.weight", inFeatures: hp.feedForwardLength, outFeatures: d),
                 postFFNNorm: try loadVector(file, p + "post_ffw_norm.weight", count: d),
                 window: attention[i].window,
                 ropeIndex: attention[i].isGlobal ? 1 : 0)
         }
         outputNorm = try loadVector(file, "output_norm.weight", count: d)
-        let tied = file.tensor(named: "output.weight") == nil
-        let fileHead = tied ? embedding : try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
-        headSketch = HeadSketch.worthwhile(for: fileHead, weightBytes: file.fileSize - file.dataOffset)
-            ? HeadSketch(head: fileHead) : nil
-        // The sketch rescoring reads the exact head row by row in the file layout; otherwise the head is interleaved
-        // (and, when tied, the embedding look-up reads the same copy).
-        head = headSketch == nil ? repacked.interleave(fileHead) : fileHead
-        tokenEmbedding = tied ? head : embedding
+        head = file.tensor(named: "output.weight") != nil
+            ? try Linear(file, "output.weight", inFeatures: d, outFeatures: hp.vocabularySize)
+            : tokenEmbedding
+        headSketch = HeadSketch.worthwhile(for: head, weightBytes: file.fileSize - file.dataOffset)
+            ? HeadSketch(head: head) : nil
         embeddingScale = Float(d).squareRoot()
         ropes = [RoPETable(base: LayerAttention.gemma3LocalRoPEBase, ropeDims: hp.ropeDimensions),
                  RoPETable(base: hp.ropeBase, ropeDims: hp.ropeDimensions)]
@@ -107,6 +101,9 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
                         workspace: ws)
             project(ws.normed, count: n, Projection(layer.query, ws.query, qLen), Projection(layer.key, ws.key, kvLen),
                     Projection(layer.value, ws.value, kvLen), workspace: ws)
+            adapter?.apply(layer: l, .query, input: ws.normed, count: n, into: ws.query, outStride: qLen, workspace: ws)
+            adapter?.apply(layer: l, .key, input: ws.normed, count: n, into: ws.key, outStride: kvLen, workspace: ws)
+            adapter?.apply(layer: l, .value, input: ws.normed, count: n, into: ws.value, outStride: kvLen, workspace: ws)
             let ropeTable = ws.ropeTable(layer.ropeIndex)
             layer.queryNorm.withUnsafeBufferPointer { qNorm in
                 layer.keyNorm.withUnsafeBufferPointer { kNorm in
@@ -129,6 +126,7 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
             attend(layer: l, batch: batch, queries: ws.query, into: ws.attentionOut, hyper: hp, scale: queryScale,
                    window: layer.window, workspace: ws)
             layer.output.apply(ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
+            adapter?.apply(layer: l, .output, input: ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
             layer.postAttentionNorm.withUnsafeBufferPointer { w in
                 ws.forEachToken(n) { t in
                     rmsNorm(ws.scratch + t * d, weight: w.baseAddress!, eps: hp.rmsEpsilon, count: d, into: ws.scratch + t * d)
@@ -140,8 +138,11 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
             rmsNormRows(ws.hidden, weight: layer.ffnNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed,
                         workspace: ws)
             project(ws.normed, count: n, Projection(layer.gate, ws.gate, ff), Projection(layer.up, ws.up, ff), workspace: ws)
+            adapter?.apply(layer: l, .gate, input: ws.normed, count: n, into: ws.gate, outStride: ff, workspace: ws)
+            adapter?.apply(layer: l, .up, input: ws.normed, count: n, into: ws.up, outStride: ff, workspace: ws)
             ws.forEachToken(n) { t in geluGate(ws.gate + t * ff, ws.up + t * ff, count: ff) }
             layer.down.apply(ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
+            adapter?.apply(layer: l, .down, input: ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
             layer.postFFNNorm.withUnsafeBufferPointer { w in
                 ws.forEachToken(n) { t in
                     rmsNorm(ws.scratch + t * d, weight: w.baseAddress!, eps: hp.rmsEpsilon, count: d, into: ws.scratch + t * d)
