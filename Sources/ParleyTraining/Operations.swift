@@ -1,0 +1,109 @@
+import Foundation
+
+// Forward and backward of the element-wise and per-row operations of a training step, in F32. Each backward
+// takes what its forward saved (inputs, reciprocal RMS) and the gradient of the output.
+
+/// y = x · r · w with r = 1/√(mean(x²) + eps), per row of `width` values; returns r in `rstd[row]`.
+func rmsNormForward(_ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, rows: Int, width: Int, eps: Float,
+                    into y: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
+    for row in 0..<rows {
+        let xr = x + row * width, yr = y + row * width
+        var sum: Float = 0
+        for i in 0..<width { sum += xr[i] * xr[i] }
+        let r = 1 / (sum / Float(width) + eps).squareRoot()
+        rstd[row] = r
+        for i in 0..<width { yr[i] = xr[i] * r * w[i] }
+    }
+}
+
+/// dx (+)= r·(dy⊙w) − x·r³·Σ(dy⊙w⊙x)/width: the gradient of `rmsNormForward` with respect to x.
+func rmsNormBackward(_ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                     gradOut dy: UnsafePointer<Float>, rows: Int, width: Int, into dx: UnsafeMutablePointer<Float>,
+                     accumulate: Bool) {
+    for row in 0..<rows {
+        let xr = x + row * width, dyr = dy + row * width, dxr = dx + row * width
+        let r = rstd[row]
+        var dotProduct: Float = 0
+        for i in 0..<width { dotProduct += dyr[i] * w[i] * xr[i] }
+        let c = r * r * r * dotProduct / Float(width)
+        for i in 0..<width {
+            let g = r * dyr[i] * w[i] - xr[i] * c
+            dxr[i] = accumulate ? dxr[i] + g : g
+        }
+    }
+}
+
+/// Rotary embedding of each head of each row: row t sits at `positions[t]`; `inverse` rotates by −θ (the
+/// backward of the forward rotation, which is orthogonal).
+struct Rotary {
+    let headDim: Int
+    let ropeDims: Int
+    let neox: Bool
+    let inverseFrequencies: [Double]
+
+    init(headDim: Int, ropeDims: Int, base: Float, neox: Bool) {
+        self.headDim = headDim
+        self.ropeDims = ropeDims
+        self.neox = neox
+        // As the engine's RoPETable: angles in Double, then cos/sin rounded to Float.
+        inverseFrequencies = (0..<(ropeDims / 2)).map { pow(Double(base), -2.0 * Double($0) / Double(ropeDims)) }
+    }
+
+    func rotate(_ x: UnsafeMutablePointer<Float>, rows: Int, stride: Int, heads: Int, positions: [Int], inverse: Bool) {
+        let half = ropeDims / 2
+        for t in 0..<rows {
+            let position = Double(positions[t])
+            for i in 0..<half {
+                let theta = position * inverseFrequencies[i]
+                let c = Float(cos(theta)), s = inverse ? -Float(sin(theta)) : Float(sin(theta))
+                for h in 0..<heads {
+                    let v = x + t * stride + h * headDim
+                    let (i0, i1) = neox ? (i, i + half) : (2 * i, 2 * i + 1)
+                    let x0 = v[i0], x1 = v[i1]
+                    v[i0] = x0 * c - x1 * s
+                    v[i1] = x0 * s + x1 * c
+                }
+            }
+        }
+    }
+}
+
+/// The MLP's gated activation: SwiGLU (silu) for llama, GeGLU with the tanh GELU for Gemma.
+enum GatedActivation {
+    case silu, geluTanh
+
+    private static let geluC: Float = 0.797_884_56  // √(2/π)
+    private static let geluK: Float = 0.044_715
+
+    /// act = f(gate) ⊙ up.
+    func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int, into act: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { act[i] = value(gate[i]) * up[i] }
+    }
+
+    /// dgate = dact ⊙ up ⊙ f'(gate), dup = dact ⊙ f(gate).
+    func backward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, gradOut: UnsafePointer<Float>, count: Int,
+                  gradGate: UnsafeMutablePointer<Float>, gradUp: UnsafeMutablePointer<Float>) {
+        for i in 0..<count {
+            let (f, df) = valueAndDerivative(gate[i])
+            gradGate[i] = gradOut[i] * up[i] * df
+            gradUp[i] = gradOut[i] * f
+        }
+    }
+
+    @inline(__always)
+    private func value(_ g: Float) -> Float { valueAndDerivative(g).0 }
+
+    @inline(__always)
+    private func valueAndDerivative(_ g: Float) -> (Float, Float) {
+        switch self {
+        case .silu:
+            let s = 1 / (1 + Foundation.exp(-g))
+            return (g * s, s * (1 + g * (1 - s)))
+        case .geluTanh:
+            let z = Self.geluC * (g + Self.geluK * g * g * g)
+            let t = Foundation.tanh(z)
+            let dz = Self.geluC * (1 + 3 * Self.geluK * g * g)
+            return (0.5 * g * (1 + t), 0.5 * (1 + t) + 0.5 * g * (1 - t * t) * dz)
+        }
+    }
+}
