@@ -83,6 +83,7 @@ let package = Package(
                 "ParleyServer",
                 "ParleyStore",
                 "ParleyWellbeing",
+                "ParleyMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -96,6 +97,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Saved memories per user and hybrid retrieval (full-text + sentence embeddings, fused by rank).
+        .target(name: "ParleyMemory", dependencies: ["ParleyEngine", "ParleyStore"]),
         // Locates the test models and fixtures; used by test targets only.
         .target(name: "ParleyTestSupport", path: "Sources/ParleyTestSupport"),
         .testTarget(name: "ParleyGGUFTests", dependencies: ["ParleyGGUF", "ParleyTestSupport"]),
@@ -139,6 +142,10 @@ let package = Package(
                 "ParleyModels", "ParleyGGUF", "ParleyTestSupport", "parley",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
+        ),
+        .testTarget(
+            name: "ParleyMemoryTests",
+            dependencies: ["ParleyMemory", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley"]
         ),
         .testTarget(
             name: "ParleyStoreTests",

@@ -14,10 +14,13 @@ public struct ParleyAPI: Sendable {
     public let app: ChatApp?
     /// The `/api` routes `makeRouter` registered.
     public let apiRoutes = RouteRecorder()
+    /// Sentence-embedding models, served by `/v1/embeddings` beside the chat models.
+    public let encoders: EncoderCatalog
 
     public init(catalog: ModelCatalog, metrics: ServerMetrics = ServerMetrics(), apiKey: String? = nil,
-                maxBodyBytes: Int = 4 << 20, app: ChatApp? = nil) {
+                maxBodyBytes: Int = 4 << 20, app: ChatApp? = nil, encoders: EncoderCatalog = EncoderCatalog()) {
         self.catalog = catalog
+        self.encoders = encoders
         self.metrics = metrics
         self.apiKey = apiKey
         self.maxBodyBytes = maxBodyBytes
@@ -91,7 +94,7 @@ public struct ParleyAPI: Sendable {
 
     func listModels() throws -> Response {
         if case .loading = catalog.state { _ = try catalog.resolve(nil) }
-        return Self.json(.obj([("object", "list"), ("data", .array(catalog.all.map(modelObject)))]))
+        return Self.json(.obj([("object", "list"), ("data", .array(catalog.all.map(modelObject) + encoderModelObjects))]))
     }
 
     func showModel(_ id: String) throws -> Response {
@@ -428,6 +431,7 @@ public struct ParleyAPI: Sendable {
     // MARK: - Embeddings
 
     func embeddings(_ f: RequestFields) async throws -> Response {
+        if let id = try f.string("model"), let encoder = encoders.encoder(id) { return try await encoderEmbeddings(f, encoder: encoder) }
         let served = try catalog.resolve(try f.string("model"))
         let model = served.model
         var inputs: [[TokenID]] = []

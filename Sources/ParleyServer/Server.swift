@@ -24,6 +24,8 @@ public struct ServerOptions: Sendable {
     public var defaultSystemPrompt = ChatApp.standardSystemPrompt
     /// Take the client address for sign-in rate limits from `X-Forwarded-For` (behind a reverse proxy).
     public var trustForwardedFor = false
+    /// Sentence-embedding model directories `/v1/embeddings` serves (`--embedding-model`).
+    public var embeddingModelPaths: [String] = []
 
     public init() {}
 
@@ -49,6 +51,14 @@ public enum ParleyServer {
         }
         let catalog = ModelCatalog()
         let metrics = ServerMetrics()
+        let encoders: EncoderCatalog
+        do {
+            encoders = EncoderCatalog(try options.embeddingModelPaths.map {
+                try SentenceEncoder(directory: $0, threads: options.scheduler.threads)
+            })
+        } catch {
+            throw ServerStartError("cannot load the embedding model: \(error)")
+        }
         var store: (any ParleyStore)?
         var app: ChatApp?
         if let open = options.openStore {
@@ -66,7 +76,7 @@ public enum ParleyServer {
         }
         let chatApp = app
         let api = ParleyAPI(catalog: catalog, metrics: metrics, apiKey: options.apiKey, maxBodyBytes: options.maxBodyBytes,
-                            app: chatApp)
+                            app: chatApp, encoders: encoders)
         var logger = Logger(label: "parley")
         logger.logLevel = .warning
         let application = Application(

@@ -124,7 +124,7 @@ public final class PostgresStore: ParleyStore, @unchecked Sendable {
     // MARK: Plumbing
 
     /// One statement outside a transaction.
-    private func rows(_ sql: String, _ values: [SQLValue]) async throws -> [PostgresRandomAccessRow] {
+    func rows(_ sql: String, _ values: [SQLValue]) async throws -> [PostgresRandomAccessRow] {
         do {
             return try await client.query(Self.query(sql, values), logger: logger).collect().map { $0.makeRandomAccess() }
         } catch {
@@ -132,7 +132,7 @@ public final class PostgresStore: ParleyStore, @unchecked Sendable {
         }
     }
 
-    private func row(_ sql: String, _ values: [SQLValue]) async throws -> PostgresRandomAccessRow? {
+    func row(_ sql: String, _ values: [SQLValue]) async throws -> PostgresRandomAccessRow? {
         try await rows(sql, values).first
     }
 
@@ -176,7 +176,7 @@ public final class PostgresStore: ParleyStore, @unchecked Sendable {
         }
     }
 
-    private func execute(_ sql: String, _ values: [SQLValue]) async throws -> Int {
+    func execute(_ sql: String, _ values: [SQLValue]) async throws -> Int {
         try await rows(sql + " RETURNING 1", values).count
     }
 

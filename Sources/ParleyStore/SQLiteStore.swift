@@ -41,12 +41,12 @@ public final class SQLiteStore: ParleyStore, @unchecked Sendable {
 
     // MARK: Plumbing
 
-    private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do { return try await pool.read(body) } catch { throw Self.storeError(error, path: path) }
     }
 
     /// One IMMEDIATE transaction, committed before this returns.
-    private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do { return try await pool.write(body) } catch { throw Self.storeError(error, path: path) }
     }
 

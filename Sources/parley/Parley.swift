@@ -9,7 +9,7 @@ struct Parley: AsyncParsableCommand {
         commandName: "parley",
         abstract: "A self-hosted assistant platform: a native LLM engine, an OpenAI-compatible server and a chat app.",
         subcommands: [Run.self, Complete.self, Tokenize.self, Template.self, Bench.self, Serve.self, Pull.self,
-                      Models.self, Show.self, Remove.self, FuzzGGUF.self, Wellbeing.self]
+                      Models.self, Show.self, Remove.self, FuzzGGUF.self, Wellbeing.self, MemoryCommand.self]
     )
 }
 

@@ -38,6 +38,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("queue"), help: "Requests that may wait for a slot before 429.") var queue = 64
     @Option(name: .customLong("step-tokens"), help: "Most tokens in one batched forward step.") var stepTokens = 512
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 beyond).") var maxBody = 4 << 20
+    @Option(name: .customLong("embedding-model"),
+            help: "A sentence-embedding model for /v1/embeddings: a sentence-transformers directory or a name under $PARLEY_HOME/embedding-models (all-MiniLM-L6-v2 is fetched on first use). Repeatable.")
+    var embeddingModel: [String] = []
 
     func validate() throws {
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
@@ -83,6 +86,7 @@ struct Serve: AsyncParsableCommand {
         options.openStore = { try await openStore(databaseURL) }
         options.noAuth = noAuth
         options.trustForwardedFor = trustProxy
+        for reference in embeddingModel { options.embeddingModelPaths.append(try await resolveEmbeddingModel(reference)) }
         if let systemPrompt { options.defaultSystemPrompt = systemPrompt }
         options.scheduler.parallel = parallel
         options.scheduler.contextLength = contextLength ?? 4096
