@@ -42,11 +42,14 @@ public struct EncoderConfiguration: Sendable, Equatable {
         }
         self.modelType = modelType
         vocabularySize = try int("vocab_size")
-        hiddenSize = try int("hidden_size")
+        let hiddenSize = try int("hidden_size")
+        let headCount = try int("num_attention_heads")
+        let maxPositions = try int("max_position_embeddings")
+        self.hiddenSize = hiddenSize
+        self.headCount = headCount
+        self.maxPositions = maxPositions
         layerCount = try int("num_hidden_layers")
-        headCount = try int("num_attention_heads")
         intermediateSize = try int("intermediate_size")
-        maxPositions = try int("max_position_embeddings")
         typeVocabularySize = try int("type_vocab_size")
         layerNormEpsilon = (config["layer_norm_eps"] as? NSNumber)?.floatValue ?? 1e-12
         guard hiddenSize % headCount == 0 else {

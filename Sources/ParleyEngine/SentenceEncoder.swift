@@ -33,7 +33,7 @@ public final class SentenceEncoder: Sendable {
         }
         let weightsPath = (directory as NSString).appendingPathComponent("model.safetensors")
         let weights = try SafetensorsFile(path: weightsPath)
-        encoder = try BertEncoder(weights: weights, config: configuration)
+        let tokenizer: WordPieceTokenizer
         do {
             tokenizer = try WordPieceTokenizer(
                 vocabularyFile: (directory as NSString).appendingPathComponent("vocab.txt"),
@@ -45,6 +45,8 @@ public final class SentenceEncoder: Sendable {
             throw EngineError.invalidMetadata(key: "vocab.txt", reason:
                 "\(tokenizer.vocabularySize) tokens, config.json says vocab_size \(configuration.vocabularySize)")
         }
+        self.tokenizer = tokenizer
+        encoder = try BertEncoder(weights: weights, config: configuration)
         self.configuration = configuration
         name = (directory as NSString).standardizingPath.split(separator: "/").last.map(String.init) ?? directory
         pool = Mutex(WorkerPool(threads: max(1, threads)))
