@@ -109,6 +109,7 @@ let package = Package(
                 "ParleyCredits",
                 "ParleyEval",
                 "ParleyTraining",
+                "ParleyMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: hotSwift
@@ -122,6 +123,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Saved memories per user and hybrid retrieval (full-text + sentence embeddings, fused by rank).
+        .target(name: "ParleyMemory", dependencies: ["ParleyEngine", "ParleyStore"]),
         // Locates the test models and fixtures; used by test targets only.
         .target(name: "ParleyTestSupport", path: "Sources/ParleyTestSupport"),
         .testTarget(name: "ParleyGGUFTests", dependencies: ["ParleyGGUF", "ParleyTestSupport"]),
@@ -185,6 +188,10 @@ let package = Package(
         // The evaluation harness: metrics against hand-computed values, scoring against `parley complete --echo`,
         // the sandbox's containment, small subsets of each task on SmolLM2, a provider run against `parley serve`.
         .testTarget(name: "ParleyEvalTests", dependencies: ["ParleyEval", "ParleyEngine", "ParleyTestSupport", "parley"]),
+        .testTarget(
+            name: "ParleyMemoryTests",
+            dependencies: ["ParleyMemory", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley"]
+        ),
         .testTarget(
             name: "ParleyStoreTests",
             dependencies: ["ParleyStore", .product(name: "PostgresNIO", package: "postgres-nio")]

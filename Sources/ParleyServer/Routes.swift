@@ -15,10 +15,13 @@ public struct ParleyAPI: Sendable {
     public let app: ChatApp?
     /// The `/api` routes `makeRouter` registered.
     public let apiRoutes = RouteRecorder()
+    /// Sentence-embedding models, served by `/v1/embeddings` beside the chat models.
+    public let encoders: EncoderCatalog
 
     public init(catalog: ModelCatalog, metrics: ServerMetrics = ServerMetrics(), apiKey: String? = nil,
-                maxBodyBytes: Int = 4 << 20, app: ChatApp? = nil) {
+                maxBodyBytes: Int = 4 << 20, app: ChatApp? = nil, encoders: EncoderCatalog = EncoderCatalog()) {
         self.catalog = catalog
+        self.encoders = encoders
         self.metrics = metrics
         self.apiKey = apiKey
         self.maxBodyBytes = maxBodyBytes
@@ -103,7 +106,7 @@ public struct ParleyAPI: Sendable {
 
     func listModels() throws -> Response {
         if case .loading = catalog.state { _ = try catalog.resolve(nil) }
-        return Self.json(.obj([("object", "list"), ("data", .array(catalog.all.map(modelObject)))]))
+        return Self.json(.obj([("object", "list"), ("data", .array(catalog.all.map(modelObject) + encoderModelObjects))]))
     }
 
     func showModel(_ id: String) throws -> Response {
@@ -453,6 +456,7 @@ public struct ParleyAPI: Sendable {
     /// `openMeter` (model id, prompt tokens, 0) holds credits for a metered caller; inputs are charged as prompt tokens.
     func embeddings(_ f: RequestFields,
                     openMeter: (String, Int, Int) async throws -> UsageMeter? = { _, _, _ in nil }) async throws -> Response {
+        if let id = try f.string("model"), let encoder = encoders.encoder(id) { return try await encoderEmbeddings(f, encoder: encoder) }
         let served = try catalog.resolve(try f.string("model"))
         let model = served.model
         var inputs: [[TokenID]] = []

@@ -28,6 +28,8 @@ public struct ServerOptions: Sendable {
     public var wellbeingPolicyPath: String?
     /// `--wellbeing-test-clock`: browser tests only; a file of seconds that moves the wellbeing clock forward.
     public var wellbeingTestClockPath: String?
+    /// Sentence-embedding model directories `/v1/embeddings` serves (`--embedding-model`).
+    public var embeddingModelPaths: [String] = []
 
     public init() {}
 
@@ -56,6 +58,14 @@ public enum ParleyServer {
         let clock = options.wellbeingTestClockPath.map { WellbeingClock.testOffset(file: URL(fileURLWithPath: $0)) } ?? .system
         let catalog = ModelCatalog()
         let metrics = ServerMetrics()
+        let encoders: EncoderCatalog
+        do {
+            encoders = EncoderCatalog(try options.embeddingModelPaths.map {
+                try SentenceEncoder(directory: $0, threads: options.scheduler.threads)
+            })
+        } catch {
+            throw ServerStartError("cannot load the embedding model: \(error)")
+        }
         var store: (any ParleyStore)?
         var app: ChatApp?
         if let open = options.openStore {
@@ -74,7 +84,7 @@ public enum ParleyServer {
         }
         let chatApp = app
         let api = ParleyAPI(catalog: catalog, metrics: metrics, apiKey: options.apiKey, maxBodyBytes: options.maxBodyBytes,
-                            app: chatApp)
+                            app: chatApp, encoders: encoders)
         var logger = Logger(label: "parley")
         logger.logLevel = .warning
         let application = Application(

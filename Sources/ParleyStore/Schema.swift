@@ -224,6 +224,43 @@ enum Schema {
                     """),
             .both("CREATE INDEX wellbeing_review_events_by_case ON wellbeing_review_events (case_id, seq)"),
         ]),
+        // Saved memories (ParleyMemory): the text, its sentence embedding (base64 little-endian Float32, with the
+        // model that made it, so a model change can be detected and re-embedded), and `search_terms`: the words
+        // and CJK character bigrams full-text search indexes (`MemorySearchTerms`), since neither backend's
+        // tokenizer splits Chinese. SQLite keeps an FTS5 index in step by triggers (cascaded deletes fire them);
+        // PostgreSQL a generated tsvector under a GIN index.
+        Migration(version: 5, name: "memories", statements: [
+            .both("""
+                CREATE TABLE memories (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    text TEXT NOT NULL CHECK (length(text) > 0),
+                    search_terms TEXT NOT NULL,
+                    embedding TEXT NOT NULL,
+                    embedding_model TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """),
+            .both("CREATE INDEX memories_by_user ON memories (user_id, created_at)"),
+            .dialects(
+                sqlite: "CREATE VIRTUAL TABLE memories_fts USING fts5(memory_id UNINDEXED, user_id UNINDEXED, terms, tokenize = 'unicode61')",
+                postgres: "ALTER TABLE memories ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_terms)) STORED"),
+            // SQLite runs the three triggers as one multi-statement script; PostgreSQL indexes the tsvector.
+            .dialects(
+                sqlite: """
+                    CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+                        INSERT INTO memories_fts (memory_id, user_id, terms) VALUES (new.id, new.user_id, new.search_terms);
+                    END;
+                    CREATE TRIGGER memories_fts_update AFTER UPDATE OF search_terms ON memories BEGIN
+                        UPDATE memories_fts SET terms = new.search_terms WHERE memory_id = old.id;
+                    END;
+                    CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+                        DELETE FROM memories_fts WHERE memory_id = old.id;
+                    END
+                    """,
+                postgres: "CREATE INDEX memories_search ON memories USING GIN (search_vector)"),
+        ]),
     ]
 
     /// The version a fully migrated database is at.

@@ -42,6 +42,9 @@ struct Serve: AsyncParsableCommand {
             help: "A wellbeing policy JSON file (default: the built-in policy). Reloaded when it changes; an invalid edit is logged and the previous policy stays.")
     var wellbeingPolicy: String?
     @Option(name: .customLong("wellbeing-test-clock"), help: .hidden) var wellbeingTestClock: String?
+    @Option(name: .customLong("embedding-model"),
+            help: "A sentence-embedding model for /v1/embeddings: a sentence-transformers directory or a name under $PARLEY_HOME/embedding-models (all-MiniLM-L6-v2 is fetched on first use). Repeatable.")
+    var embeddingModel: [String] = []
 
     func validate() throws {
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
@@ -89,6 +92,7 @@ struct Serve: AsyncParsableCommand {
         options.trustForwardedFor = trustProxy
         options.wellbeingPolicyPath = wellbeingPolicy
         options.wellbeingTestClockPath = wellbeingTestClock
+        for reference in embeddingModel { options.embeddingModelPaths.append(try await resolveEmbeddingModel(reference)) }
         if let systemPrompt { options.defaultSystemPrompt = systemPrompt }
         options.scheduler.parallel = parallel
         options.scheduler.contextLength = contextLength ?? 4096
