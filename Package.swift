@@ -126,7 +126,8 @@ let package = Package(
         // Saved memories per user and hybrid retrieval (full-text + sentence embeddings, fused by rank).
         .target(name: "ParleyMemory", dependencies: ["ParleyEngine", "ParleyStore"]),
         // Locates the test models and fixtures; used by test targets only.
-        .target(name: "ParleyTestSupport", path: "Sources/ParleyTestSupport"),
+        .target(name: "ParleyTestSupport", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+                path: "Sources/ParleyTestSupport"),
         .testTarget(name: "ParleyGGUFTests", dependencies: ["ParleyGGUF", "ParleyTestSupport"]),
         .testTarget(
             name: "ParleyKernelsTests",

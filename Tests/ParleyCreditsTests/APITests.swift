@@ -55,9 +55,17 @@ import Testing
         let leadKey = try await UserProvisioning.addUser(name: "lena", admin: false, store: db.store).key
         let memberKey = try await UserProvisioning.addUser(name: "mo", admin: false, store: db.store).key
 
+        let receiver = try await WebhookReceiver.start()
+        defer { receiver.stop() }
         try await Application(router: api.makeRouter()).test(.router) { client in
             let admin = Client(client: client, bearer: adminKey), lead = Client(client: client, bearer: leadKey)
             let member = Client(client: client, bearer: memberKey)
+
+            // Alerts also go to the operator's webhook (a local receiver), set by an admin only.
+            let hook = "http://127.0.0.1:\(receiver.port)/hook"
+            #expect(try await lead.call(.put, "/api/credits/settings", #"{"alert_webhook_url": "\#(hook)"}"#).status == 403)
+            #expect(try await admin.call(.put, "/api/credits/settings", #"{"alert_webhook_url": "ftp://x"}"#).status == 400)
+            #expect(try await admin.call(.put, "/api/credits/settings", #"{"alert_webhook_url": "\#(hook)"}"#).status == 200)
 
             // Areas are the admins'.
             #expect(try await lead.post("/api/research-areas", #"{"name": "core LLM"}"#).status == 403)
@@ -176,6 +184,15 @@ import Testing
             // Usage past 80 % raised an alert.
             let alerts = try await lead.call(.get, "/api/projects/\(projectID)/alerts")
             #expect((alerts.json["alerts"] as? [[String: Any]] ?? []).contains { $0["threshold"] as? Int == 80 })
+            // ... and reached the webhook as JSON naming the project and the threshold.
+            var delivered: [[String: Any]] = []
+            for _ in 0..<100 where !delivered.contains(where: { $0["threshold"] as? Int == 80 }) {
+                delivered = receiver.bodies.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+                if !delivered.contains(where: { $0["threshold"] as? Int == 80 }) { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let posted = try #require(delivered.first { $0["threshold"] as? Int == 80 }, "\(receiver.bodies)")
+            #expect(posted["event"] as? String == "credits.alert")
+            #expect(posted["project_name"] as? String == "tokenizer")
         }
         await db.cleanup()
     }
