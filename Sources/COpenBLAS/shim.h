@@ -1,2 +1,3 @@
-// Debian's libopenblas-dev: CBLAS float GEMMs for training, plus the thread-count setter.
+// Debian's libopenblas-dev: the CBLAS declarations for training's float GEMMs. The library itself is opened at
+// first use (ParleyTraining/Matrix.swift), not linked.
 #include <cblas.h>

@@ -49,7 +49,7 @@ public final class Model: @unchecked Sendable {
     }
 
     /// A new conversation. `contextLength` defaults to the trained length capped at 4096 tokens.
-    public func makeSession(contextLength: Int? = nil, threads: Int? = nil, maxBatch: Int = 256) -> Session {
+    public func makeSession(contextLength: Int? = nil, threads: Int? = nil, maxBatch: Int = 128) -> Session {
         let context = max(1, contextLength ?? min(hyperparameters.trainedContextLength, 4096))
         return Session(model: self, contextLength: context, threads: max(1, threads ?? Self.defaultThreads),
                        maxBatch: maxBatch)

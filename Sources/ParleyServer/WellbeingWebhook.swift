@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import ParleyStore
 import ParleyTokenizer
 
@@ -21,17 +18,6 @@ enum WellbeingWebhook {
 
     /// Posts `payload(c)` to `url`; nil on a 2xx answer, else why it failed.
     static func deliver(_ c: ReviewCase, to url: URL) async -> String? {
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("parley-wellbeing", forHTTPHeaderField: "User-Agent")
-        request.httpBody = Data(payload(c).jsonString().utf8)
-        do {
-            let (_, response) = try await URLSession.shared.data(for: request)
-            guard let http = response as? HTTPURLResponse else { return "no HTTP response" }
-            return (200..<300).contains(http.statusCode) ? nil : "HTTP \(http.statusCode)"
-        } catch {
-            return error.localizedDescription
-        }
+        await WebhookPoster.post(url: url, json: payload(c).jsonString(), userAgent: "parley-wellbeing", timeout: timeout)
     }
 }

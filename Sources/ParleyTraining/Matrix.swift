@@ -1,4 +1,7 @@
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A zero-initialised float buffer of `rows` × `columns`, row-major, owned by this object.
 final class Matrix: @unchecked Sendable {
@@ -38,11 +41,31 @@ func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k:
         if beta != 1 { for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } } }
         return
     }
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    OpenBLAS.shared.sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                          Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// The float GEMMs' thread count (OpenBLAS keeps one pool for the process).
 func setMatrixThreads(_ threads: Int) {
-    openblas_set_num_threads(Int32(max(1, threads)))
+    OpenBLAS.shared.setThreads(Int32(max(1, threads)))
+}
+
+/// OpenBLAS, opened on first use rather than linked: the library starts its thread pool and buffers when it is
+/// loaded, which cost every `parley` process ~8 MB resident (and idle threads) even when it never trains.
+private struct OpenBLAS {
+    typealias Sgemm = @convention(c) (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, Float,
+                                      UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
+                                      UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias SetThreads = @convention(c) (Int32) -> Void
+    let sgemm: Sgemm
+    let setThreads: SetThreads
+
+    static let shared: OpenBLAS = {
+        let names = ["libopenblas.so.0", "libopenblas.so"]
+        guard let handle = names.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first,
+              let sgemm = dlsym(handle, "cblas_sgemm"), let setThreads = dlsym(handle, "openblas_set_num_threads") else {
+            fatalError("training needs OpenBLAS (Debian: apt-get install libopenblas0): \(String(cString: dlerror()))")
+        }
+        return OpenBLAS(sgemm: unsafeBitCast(sgemm, to: Sgemm.self), setThreads: unsafeBitCast(setThreads, to: SetThreads.self))
+    }()
 }

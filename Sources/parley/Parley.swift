@@ -31,9 +31,13 @@ struct ModelOptions: ParsableArguments {
 
     init() {}
 
+    /// For commands with their own -m/-t (bench): every option is set here, since reading one a parser never
+    /// decoded traps.
     init(model: String, threads: Int?) {
         self.model = model
         self.threads = threads
+        self.contextLength = nil
+        self.adapter = nil
     }
 
     func validate() throws {

@@ -116,6 +116,18 @@ struct CompleteOutput: Decodable {
         #expect(result.stdout.contains("Tokyo"), "\(result.stdout)")
     }
 
+    /// `parley bench --json`: one object with the speed issue's keys (and it runs at all: a shared option once
+    /// read before any parser had set it, and every bench trapped).
+    @Test func benchPrintsOneJSONObject() throws {
+        let result = try parley(["bench", "-m", TestModels.smolLM2, "-p", "16", "-n", "4", "-t", "1", "-r", "1", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((object["prefill_tok_s"] as? Double ?? 0) > 0)
+        #expect((object["decode_tok_s"] as? Double ?? 0) > 0)
+        #expect(object["threads"] as? Int == 1)
+        #expect((object["model"] as? String)?.contains("SmolLM2") == true)
+    }
+
     @Test func corruptModelsFailWithOneLineError() throws {
         let original = try Data(contentsOf: URL(fileURLWithPath: TestModels.smolLM2))
         let dir = NSTemporaryDirectory() + "parley-cli-\(UUID().uuidString)"
