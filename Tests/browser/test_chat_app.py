@@ -528,7 +528,7 @@ def test_09_stop_generating(driver):
     d = driver
     click(d, "new-chat")
     visible(d, "empty-state")
-    send(d, "Count from one to one thousand, writing every number in words on its own line.")
+    send(d, "List 200 animals, one per line, numbered.")  # ~1000 tokens from greedy SmolLM2: seconds of streaming
     # A small model may finish before Esc lands: then regenerate and try again (a few times at most).
     for attempt in range(3):
         wait(d, lambda _: any(m["role"] == "assistant" and m["status"] == "generating" and len(m["text"]) > 0
