@@ -139,7 +139,7 @@ final class BertEncoder: @unchecked Sendable {
                     let qi = UnsafePointer(qs + (base + i) * d + h * headDim)
                     var maxScore = -Float.infinity
                     for j in 0..<length {
-                        let score = denseDot(qi, ks + (base + j) * d + h * headDim, headDim) * scale
+                        let score = dot(qi, ks + (base + j) * d + h * headDim, headDim) * scale
                         w[j] = score
                         maxScore = max(maxScore, score)
                     }

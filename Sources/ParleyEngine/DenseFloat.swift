@@ -69,7 +69,7 @@ final class DenseLayer: @unchecked Sendable {
                     t += 4
                 }
                 while t < rows {
-                    y[t * m + o] = denseDot(w, x + t * n, n) + b
+                    y[t * m + o] = dot(w, x + t * n, n) + b
                     t += 1
                 }
             }
@@ -81,19 +81,6 @@ final class DenseLayer: @unchecked Sendable {
 struct LayerNormWeights {
     let weight: [Float]
     let bias: [Float]
-}
-
-@inline(__always)
-func denseDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = SIMD8<Float>(repeating: 0)
-    var i = 0
-    while i + 8 <= n {
-        acc.addProduct(load8(a, i), load8(b, i))
-        i += 8
-    }
-    var s = acc.sum()
-    while i < n { s += a[i] * b[i]; i += 1 }
-    return s
 }
 
 /// x = (x - mean) / sqrt(var + eps) * weight + bias, over one row of `count` (biased variance, as PyTorch).

@@ -21,17 +21,3 @@ extension LoRAAdapter {
         }
     }
 }
-
-/// Σ x[i]·y[i].
-@inline(__always)
-func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = SIMD8<Float>(repeating: 0)
-    var i = 0
-    while i + 8 <= n {
-        acc.addProduct(load8(x, i), load8(y, i))
-        i += 8
-    }
-    var s = acc.sum()
-    while i < n { s += x[i] * y[i]; i += 1 }
-    return s
-}

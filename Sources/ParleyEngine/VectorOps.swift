@@ -83,3 +83,17 @@ public func logSoftmax(_ logits: UnsafePointer<Float>, count n: Int, into out: U
     let logZ = maxValue + Float(Foundation.log(sum))
     for i in 0..<n { out[i] = logits[i] - logZ }
 }
+
+/// Σ x[i]·y[i] over float rows (the encoder's and LoRA's float products).
+@inline(__always)
+func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        acc.addProduct(load8(x, i), load8(y, i))
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { s += x[i] * y[i]; i += 1 }
+    return s
+}
