@@ -13,6 +13,11 @@
 // Q4: byte qs[j][r][b] holds element 8j + b of row r in its low nibble and element 8j + 4 + b in its high nibble
 // (unsigned 0..15, as in the file); Q5_0 adds the fifth bits as byte masks: bit 4r + b of qh[j][0] is the high bit
 // of element 8j + b of row r, of qh[j][1] that of element 8j + 4 + b (unsigned 0..31 as in the file). Q8_0: qs[j][r][b] = element 4j + b of row r plus 128, as an unsigned byte.
+// Q6_K, for each 256-element superblock (the same bytes as 16 file rows' blocks):
+//   d[16] (f16) | sc[16][16] (int8: sub-block s of row r at 16s + r) | 8 x { qs[4][16][4] (256) | qh[2][16][4] (128) }
+// Each 32-element block k holds its low nibbles as Q4 does (unsigned codes u = q + 32, 0..63) and, in byte
+// qh[p][r][b], the top two bits of elements 16p + b, 16p + 4 + b, 16p + 8 + b, 16p + 12 + b at bits 0, 2, 4, 6:
+// one 64-byte vector of high bits per 16-element sub-block, which is what one integer scale multiplies.
 #include "kernels_internal.h"
 #include <math.h>
 
@@ -22,11 +27,57 @@ PK_FP_STRICT
 
 static int x16_scale_bytes(pk_type t) { return t == PK_Q4_1 ? 64 : 32; }
 static int x16_quant_bytes(pk_type t) { return t == PK_Q8_0 ? 512 : t == PK_Q5_0 ? 320 : 256; }
-static int x16_block_bytes(pk_type t) { return x16_scale_bytes(t) + x16_quant_bytes(t); }
+// Bytes per 32 columns of a 16-row group (Q6_K: an eighth of a superblock's 3360, for the offset arithmetic).
+static int x16_block_bytes(pk_type t) { return t == PK_Q6_K ? 420 : x16_scale_bytes(t) + x16_quant_bytes(t); }
+
+#define Q6X_SUPER 3360  // one 16-row group's superblock: 32 (d) + 256 (scales) + 8 x 384
+#define Q6X_QUANTS 288  // offset of the first 32-element block
+#define Q6X_BLOCK 384   // 256 bytes of nibbles + 128 of high bits
 
 int pk_interleavable(pk_type type, int64_t n, int64_t rows) {
+    if (type == PK_Q6_K) return n > 0 && n % 256 == 0 && rows > 0 && rows % X16 == 0;
     if (type != PK_Q4_0 && type != PK_Q4_1 && type != PK_Q5_0 && type != PK_Q8_0) return 0;
     return n > 0 && n % 32 == 0 && n <= 16384 && rows > 0 && rows % X16 == 0;
+}
+
+// Unsigned 6-bit code (0..63) of element e (0..255) of a file-layout Q6_K block.
+static int file_q6_code(const pk_block_q6_K *blk, int e) {
+    const int half = e / 128, quarter = (e % 128) / 32, l = e % 32;
+    const uint8_t lq = blk->ql[64 * half + l + (quarter & 1) * 32];
+    const int low = quarter < 2 ? (lq & 0x0F) : (lq >> 4);
+    return low | (((blk->qh[32 * half + l] >> (2 * quarter)) & 3) << 4);
+}
+
+// The same code of row r, element e, of an interleaved Q6_K superblock.
+static int x16_q6_code(const uint8_t *super, int r, int e) {
+    const uint8_t *blk = super + Q6X_QUANTS + (e / 32) * Q6X_BLOCK;
+    const int w = e % 32, j = w / 8, b = w % 8, lane = 4 * r + (b & 3);
+    const uint8_t v = blk[64 * j + lane];
+    const int low = b < 4 ? (v & 0x0F) : (v >> 4);
+    const int shift = 4 * (j & 1) + (b < 4 ? 0 : 2);
+    return low | (((blk[256 + 64 * (j / 2) + lane] >> shift) & 3) << 4);
+}
+
+static void x16_interleave_q6_K(int64_t n, const void *W, size_t row_stride, int64_t rows, void *dst) {
+    const int64_t nb = n / 256;
+    for (int64_t g = 0; g < rows / X16; g++) {
+        for (int64_t i = 0; i < nb; i++) {
+            uint8_t *o = (uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)i) * Q6X_SUPER;
+            memset(o, 0, Q6X_SUPER);
+            for (int r = 0; r < X16; r++) {
+                const pk_block_q6_K *blk = (const pk_block_q6_K *)((const uint8_t *)W + (size_t)(g * X16 + r) * row_stride) + i;
+                memcpy(o + 2 * r, &blk->d, 2);
+                for (int s = 0; s < 16; s++) o[32 + 16 * s + r] = (uint8_t)blk->scales[s];
+                for (int e = 0; e < 256; e++) {
+                    const int u = file_q6_code(blk, e);
+                    uint8_t *b32 = o + Q6X_QUANTS + (e / 32) * Q6X_BLOCK;
+                    const int w = e % 32, j = w / 8, b = w % 8, lane = 4 * r + (b & 3);
+                    b32[64 * j + lane] |= (uint8_t)(b < 4 ? (u & 0x0F) : (u & 0x0F) << 4);
+                    b32[256 + 64 * (j / 2) + lane] |= (uint8_t)((u >> 4) << (4 * (j & 1) + (b < 4 ? 0 : 2)));
+                }
+            }
+        }
+    }
 }
 
 // Element k (0..31) of block b of a file-layout row, as the integer the dot product multiplies (Q4_0: q - 8).
@@ -67,6 +118,10 @@ void pk_convert_q4_K_to_q4_1(const void *src, void *dst, int64_t n) {
 
 void pk_interleave_weights(pk_type type, int64_t n, const void *W, size_t row_stride, int64_t rows, void *dst) {
     if (!pk_interleavable(type, n, rows)) return;
+    if (type == PK_Q6_K) {
+        x16_interleave_q6_K(n, W, row_stride, rows, dst);
+        return;
+    }
     const int64_t nb = n / 32;
     const int fb = (int)pk_block_bytes(type), xb = x16_block_bytes(type), sb = x16_scale_bytes(type);
     for (int64_t g = 0; g < rows / X16; g++) {
@@ -120,6 +175,17 @@ static uint16_t load_u16(const uint8_t *p) {
 
 void pk_interleaved_dequantize_row(pk_type type, int64_t n, const void *P, int64_t row, float *dst) {
     if (!pk_interleavable(type, n, X16)) return;
+    if (type == PK_Q6_K) {  // as deq_q6_K: (d * sc) * q
+        const int r = (int)(row % X16);
+        const uint8_t *group = (const uint8_t *)P + (size_t)(row / X16) * (size_t)(n / 256) * Q6X_SUPER;
+        for (int64_t i = 0; i < n / 256; i++) {
+            const uint8_t *super = group + (size_t)i * Q6X_SUPER;
+            const float d = pk_h2f(load_u16(super + 2 * r));
+            for (int e = 0; e < 256; e++)
+                dst[i * 256 + e] = d * (float)(int8_t)super[32 + 16 * (e / 16) + r] * (float)(x16_q6_code(super, r, e) - 32);
+        }
+        return;
+    }
     const int64_t nb = n / 32;
     const int xb = x16_block_bytes(type);
     const int r = (int)(row % X16);
@@ -155,6 +221,32 @@ static void x16_matmul_ref(pk_type t, int64_t n, const uint8_t *P, int64_t group
                     for (int k = 0; k < 32; k++) s += x16_quant(t, blk, r, k) * (int8_t)xblk[xoff + k];
                     acc = fmaf((float)s, pk_h2f(load_u16(blk + 2 * r)) * pk_h2f(load_u16(xblk)), acc);
                     if (t == PK_Q4_1) acc = fmaf(pk_h2f(load_u16(blk + 32 + 2 * r)), pk_h2f(load_u16(xblk + 2)), acc);
+                }
+                Y[(size_t)c * ys + (size_t)(g * X16 + r)] = acc;
+            }
+        }
+    }
+}
+
+// Q6_K: per superblock, the exact Σ_s sc_s · Σ (u − 32)·x over its sub-blocks, then the canonical chain.
+static void x16_q6_K_ref(int64_t n, const uint8_t *P, int64_t groups, const uint8_t *X, size_t xs, int64_t ncols,
+                         float *Y, size_t ys) {
+    const int64_t nb = n / 256;
+    for (int64_t g = 0; g < groups; g++) {
+        const uint8_t *group = P + (size_t)g * (size_t)nb * Q6X_SUPER;
+        for (int r = 0; r < X16; r++) {
+            for (int64_t c = 0; c < ncols; c++) {
+                const pk_block_q8_K *xrow = (const pk_block_q8_K *)(X + (size_t)c * xs);
+                float acc = 0.0f;
+                for (int64_t i = 0; i < nb; i++) {
+                    const uint8_t *super = group + (size_t)i * Q6X_SUPER;
+                    int isum = 0;
+                    for (int s = 0; s < 16; s++) {
+                        int sub = 0;
+                        for (int e = 16 * s; e < 16 * s + 16; e++) sub += (x16_q6_code(super, r, e) - 32) * xrow[i].qs[e];
+                        isum += (int8_t)super[32 + 16 * s + r] * sub;
+                    }
+                    acc = fmaf((float)isum, pk_h2f(load_u16(super + 2 * r)) * xrow[i].d, acc);
                 }
                 Y[(size_t)c * ys + (size_t)(g * X16 + r)] = acc;
             }
@@ -300,6 +392,120 @@ INL256 void x16_tile_256(const pk_type T, const int C, const int h, int64_t nb, 
     for (int c = 0; c < C; c++) _mm256_storeu_ps(Y + (size_t)c * ys + 8 * h, acc[c]);
 }
 
+// ---- Q6_K, AVX-512 VNNI: one 16-row group x C (<= 8) columns; per sub-block, the 16 codes' products with the
+// activations (less 32 Σx, from the Q8_K block sums) times that sub-block's scale of each row, all exact in int32.
+INL512 void x16_q6_tile_512(const int C, int64_t nb, const uint8_t *G, const uint8_t *X, size_t xs, float *Y, size_t ys) {
+    __m512 acc[X16_COLS];
+    for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *super = G + (size_t)i * Q6X_SUPER;
+        __m512i isum[X16_COLS];
+        for (int c = 0; c < C; c++) isum[c] = _mm512_setzero_si512();
+        for (int k = 0; k < 8; k++) {
+            const uint8_t *blk = super + Q6X_QUANTS + k * Q6X_BLOCK;
+            for (int p = 0; p < 2; p++) {
+                const int s = 2 * k + p;
+                const __m512i q0 = _mm512_loadu_si512(blk + 128 * p), q1 = _mm512_loadu_si512(blk + 128 * p + 64);
+                const __m512i h = _mm512_loadu_si512(blk + 256 + 64 * p);
+                const __m512i w00 = _mm512_or_si512(_mm512_and_si512(q0, m4), _mm512_and_si512(_mm512_slli_epi16(h, 4), m30));
+                const __m512i w01 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q0, 4), m4),
+                                                    _mm512_and_si512(_mm512_slli_epi16(h, 2), m30));
+                const __m512i w10 = _mm512_or_si512(_mm512_and_si512(q1, m4), _mm512_and_si512(h, m30));
+                const __m512i w11 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q1, 4), m4),
+                                                    _mm512_and_si512(_mm512_srli_epi16(h, 2), m30));
+                const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(super + 32 + 16 * s)));
+                for (int c = 0; c < C; c++) {
+                    const pk_block_q8_K *xb = (const pk_block_q8_K *)(X + (size_t)c * xs) + i;
+                    const uint8_t *xq = (const uint8_t *)xb->qs + 16 * s;
+                    __m512i t = _mm512_set1_epi32(-32 * (int32_t)xb->bsums[s]);
+                    t = _mm512_dpbusd_epi32(t, w00, _mm512_set1_epi32(load_i32(xq)));
+                    t = _mm512_dpbusd_epi32(t, w01, _mm512_set1_epi32(load_i32(xq + 4)));
+                    t = _mm512_dpbusd_epi32(t, w10, _mm512_set1_epi32(load_i32(xq + 8)));
+                    t = _mm512_dpbusd_epi32(t, w11, _mm512_set1_epi32(load_i32(xq + 12)));
+                    isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(t, sc));
+                }
+            }
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)super));
+        for (int c = 0; c < C; c++) {
+            const float dx = ((const pk_block_q8_K *)(X + (size_t)c * xs) + i)->d;
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[c]), _mm512_mul_ps(dw, _mm512_set1_ps(dx)), acc[c]);
+        }
+    }
+    for (int c = 0; c < C; c++) _mm512_storeu_ps(Y + (size_t)c * ys, acc[c]);
+}
+
+// ---- Q6_K, AVX2: one 8-row half (h = 0, 1) x C (<= 4) columns. Codes are <= 63, so two maddubs pairs summed
+// (<= 2 x 2 x 63 x 128) stay inside int16.
+INL256 void x16_q6_tile_256(const int C, const int hh, int64_t nb, const uint8_t *G, const uint8_t *X, size_t xs,
+                            float *Y, size_t ys) {
+    __m256 acc[4];
+    for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30), ones = _mm256_set1_epi16(1);
+    for (int64_t i = 0; i < nb; i++) {
+        const uint8_t *super = G + (size_t)i * Q6X_SUPER;
+        __m256i isum[4];
+        for (int c = 0; c < C; c++) isum[c] = _mm256_setzero_si256();
+        for (int k = 0; k < 8; k++) {
+            const uint8_t *blk = super + Q6X_QUANTS + k * Q6X_BLOCK + 32 * hh;
+            for (int p = 0; p < 2; p++) {
+                const int s = 2 * k + p;
+                const __m256i q0 = _mm256_loadu_si256((const __m256i *)(blk + 128 * p));
+                const __m256i q1 = _mm256_loadu_si256((const __m256i *)(blk + 128 * p + 64));
+                const __m256i h = _mm256_loadu_si256((const __m256i *)(blk + 256 + 64 * p));
+                const __m256i w00 = _mm256_or_si256(_mm256_and_si256(q0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
+                const __m256i w01 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q0, 4), m4),
+                                                    _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
+                const __m256i w10 = _mm256_or_si256(_mm256_and_si256(q1, m4), _mm256_and_si256(h, m30));
+                const __m256i w11 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4),
+                                                    _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+                const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(super + 32 + 16 * s + 8 * hh)));
+                for (int c = 0; c < C; c++) {
+                    const pk_block_q8_K *xb = (const pk_block_q8_K *)(X + (size_t)c * xs) + i;
+                    const uint8_t *xq = (const uint8_t *)xb->qs + 16 * s;
+                    const __m256i a = _mm256_add_epi16(_mm256_maddubs_epi16(w00, _mm256_set1_epi32(load_i32(xq))),
+                                                       _mm256_maddubs_epi16(w01, _mm256_set1_epi32(load_i32(xq + 4))));
+                    const __m256i b = _mm256_add_epi16(_mm256_maddubs_epi16(w10, _mm256_set1_epi32(load_i32(xq + 8))),
+                                                       _mm256_maddubs_epi16(w11, _mm256_set1_epi32(load_i32(xq + 12))));
+                    __m256i t = _mm256_add_epi32(_mm256_madd_epi16(a, ones), _mm256_madd_epi16(b, ones));
+                    t = _mm256_add_epi32(t, _mm256_set1_epi32(-32 * (int32_t)xb->bsums[s]));
+                    isum[c] = _mm256_add_epi32(isum[c], _mm256_mullo_epi32(t, sc));
+                }
+            }
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(super + 16 * hh)));
+        for (int c = 0; c < C; c++) {
+            const float dx = ((const pk_block_q8_K *)(X + (size_t)c * xs) + i)->d;
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_mul_ps(dw, _mm256_set1_ps(dx)), acc[c]);
+        }
+    }
+    for (int c = 0; c < C; c++) _mm256_storeu_ps(Y + (size_t)c * ys + 8 * hh, acc[c]);
+}
+
+#define Q6X_DRIVER(ISA, CMAX, TILE_CALL)                                                                          \
+    static __attribute__((noinline)) void x16_##ISA##_Q6_K(int64_t n, const uint8_t *P, int64_t groups,         \
+                                                            const uint8_t *X, size_t xs, int64_t ncols, float *Y, \
+                                                            size_t ys) {                                         \
+        const int64_t nb = n / 256;                                                                               \
+        for (int64_t c0 = 0; c0 < ncols; c0 += CMAX) {                                                            \
+            const int C = ncols - c0 < CMAX ? (int)(ncols - c0) : CMAX;                                           \
+            const uint8_t *Xc = X + (size_t)c0 * xs;                                                              \
+            float *Yc = Y + (size_t)c0 * ys;                                                                      \
+            for (int64_t g = 0; g < groups; g++) {                                                                \
+                const uint8_t *G = P + (size_t)g * (size_t)nb * Q6X_SUPER;                                        \
+                float *Yg = Yc + (size_t)g * X16;                                                                 \
+                switch (C) { TILE_CALL }                                                                          \
+            }                                                                                                     \
+        }                                                                                                         \
+    }
+#define Q6X_CASE512(K) case K: x16_q6_tile_512(K, nb, G, Xc, xs, Yg, ys); break;
+#define Q6X_CASE256(K) case K: x16_q6_tile_256(K, 0, nb, G, Xc, xs, Yg, ys); x16_q6_tile_256(K, 1, nb, G, Xc, xs, Yg, ys); break;
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+Q6X_DRIVER(avx512, 8, Q6X_CASE512(8) Q6X_CASE512(7) Q6X_CASE512(6) Q6X_CASE512(5) Q6X_CASE512(4) Q6X_CASE512(3) Q6X_CASE512(2) Q6X_CASE512(1))
+__attribute__((target("avx2,fma,f16c")))
+Q6X_DRIVER(avx2, 4, Q6X_CASE256(4) Q6X_CASE256(3) Q6X_CASE256(2) Q6X_CASE256(1))
+
 // Column tiles of up to 8 (AVX-512) / 4 (AVX2), each over every group of the range; the weight offset
 // corrections (Σx per activation block) are computed once per column tile. With the column count a constant in
 // each instantiation, the tiles' arrays stay in registers.
@@ -367,6 +573,7 @@ void pk_interleaved_matmul(pk_type type, int64_t n, const void *P, int64_t row_b
         case PK_Q4_0: x16_avx512_Q4_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         case PK_Q4_1: x16_avx512_Q4_1(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         case PK_Q5_0: x16_avx512_Q5_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
+        case PK_Q6_K: x16_avx512_Q6_K(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         default: x16_avx512_Q8_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         }
     case PK_ISA_AVX2:
@@ -374,10 +581,12 @@ void pk_interleaved_matmul(pk_type type, int64_t n, const void *P, int64_t row_b
         case PK_Q4_0: x16_avx2_Q4_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         case PK_Q4_1: x16_avx2_Q4_1(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         case PK_Q5_0: x16_avx2_Q5_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
+        case PK_Q6_K: x16_avx2_Q6_K(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         default: x16_avx2_Q8_0(n, G, groups, Xb, x_stride, ncols, Yr, y_stride); return;
         }
     default: break;
     }
 #endif
-    x16_matmul_ref(type, n, G, groups, Xb, x_stride, ncols, Yr, y_stride);
+    if (type == PK_Q6_K) x16_q6_K_ref(n, G, groups, Xb, x_stride, ncols, Yr, y_stride);
+    else x16_matmul_ref(type, n, G, groups, Xb, x_stride, ncols, Yr, y_stride);
 }

@@ -4,12 +4,12 @@ import Testing
 // Row-interleaved weights (pk_interleave_weights) must give, on every ISA, exactly the bits pk_matmul gives on the
 // file layout — for any column count, any 16-row-aligned row range — and dequantize to the same rows.
 extension ParleyKernelsTests {
-    static let interleavableTypes: [pk_type] = [PK_Q4_0, PK_Q4_1, PK_Q5_0, PK_Q8_0]
+    static let interleavableTypes: [pk_type] = [PK_Q4_0, PK_Q4_1, PK_Q5_0, PK_Q8_0, PK_Q6_K]
 
     @Test(arguments: interleavableTypes.map { $0.rawValue })
     func interleavedWeightsGiveTheFileLayoutsBits(rawType: UInt32) {
         let t = pk_type(rawValue: rawType)
-        for n in [96, 608] {
+        for n in t == PK_Q6_K ? [256, 768] : [96, 608] {
             let rows = 48, cols = 19
             let f = BatchFixture(t, n: n, rows: rows, cols: cols, seed: UInt64(rawType) * 31 + UInt64(n))
             #expect(pk_interleavable(t, Int64(n), Int64(rows)) == 1)

@@ -108,7 +108,8 @@ void pk_matmul(pk_type type, int64_t n, const void *W, size_t row_stride, int64_
 /// Row-interleaved weights: the blocks of 16 consecutive rows side by side (layout in kernels_interleaved.c), so
 /// the SIMD kernels compute 16 rows per instruction without per-block horizontal sums. Same bytes as the file
 /// layout, packed once at load; every result is bit-identical to pk_matmul on the file layout (same canonical
-/// chain). Supported: Q4_0, Q4_1, Q5_0, Q8_0 weights with rows a multiple of 16 and n a multiple of 32, n <= 16384.
+/// chain). Supported: Q4_0, Q4_1, Q5_0, Q8_0 weights with rows a multiple of 16 and n a multiple of 32, n <= 16384;
+/// Q6_K with rows a multiple of 16 (its activations are Q8_K, as for pk_matmul).
 int pk_interleavable(pk_type type, int64_t n, int64_t rows);
 /// Packs `rows` file-layout rows (row_stride bytes apart) into dst, which holds rows * pk_row_bytes(type, n) bytes.
 void pk_interleave_weights(pk_type type, int64_t n, const void *W, size_t row_stride, int64_t rows, void *dst);
