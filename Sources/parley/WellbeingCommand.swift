@@ -15,9 +15,21 @@ struct WellbeingPolicyOption: ParsableArguments {
     @Option(name: .long, help: "A wellbeing policy JSON file (default: the policy built into the binary).")
     var policy: String?
 
+    @Option(name: .long, help: "A risk model JSON file written by `parley wellbeing train --output` (default: the model built into the binary), to evaluate a candidate without rebuilding.")
+    var model: String?
+
     func assessor() throws -> WellbeingAssessor {
-        guard let policy else { return WellbeingAssessor() }
-        do { return try PolicyStore(url: URL(fileURLWithPath: policy)).assessor } catch { throw CLIError("\(error)") }
+        var risk = RiskModel.builtIn
+        if let model {
+            do { risk = try RiskModel.decode(Data(contentsOf: URL(fileURLWithPath: model))) } catch {
+                throw CLIError("cannot read the risk model \(model): \(error)")
+            }
+        }
+        guard let policy else { return WellbeingAssessor(model: risk) }
+        do {
+            let store = try PolicyStore(url: URL(fileURLWithPath: policy))
+            return model == nil ? store.assessor : WellbeingAssessor(policy: store.policy, model: risk)
+        } catch { throw CLIError("\(error)") }
     }
 }
 
