@@ -76,13 +76,20 @@ public struct WellbeingEvalResult: Sendable {
 }
 
 public enum WellbeingEvaluation {
-    /// Assesses every item, timing each call on this thread.
-    public static func run(_ items: [WellbeingDatasetItem], assessor: WellbeingAssessor) -> [WellbeingEvalResult] {
+    /// Assesses every item, timing each call on this thread: the fastest of `timings` calls counts, so a time
+    /// slice lost to another process on a busy machine (~4 ms on 2 busy cores) is not taken for the assessor's.
+    public static func run(_ items: [WellbeingDatasetItem], assessor: WellbeingAssessor,
+                           timings: Int = 3) -> [WellbeingEvalResult] {
         items.map { item in
-            let start = DispatchTime.now().uptimeNanoseconds
-            let a = assessor.assess(item.messages)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            return WellbeingEvalResult(item: item, assessment: a, seconds: seconds)
+            var best = Double.infinity
+            var assessment: Assessment?
+            for _ in 0..<max(1, timings) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let a = assessor.assess(item.messages)
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                assessment = a
+            }
+            return WellbeingEvalResult(item: item, assessment: assessment!, seconds: best)
         }
     }
 

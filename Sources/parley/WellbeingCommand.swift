@@ -137,7 +137,8 @@ struct WellbeingEval: ParsableCommand {
         abstract: "Evaluate on a labelled JSONL set: recall/precision per category, false positives, action accuracy, latency.",
         discussion: """
         Items: {"id", "lang", "category", "severity", "action", "messages": [...], "kind"?}. Figures are printed per
-        language and overall, with the acceptance targets. Latency is timed per item on one thread after a warm-up pass.
+        language and overall, with the acceptance targets. Latency is timed per item on one thread after a warm-up
+        pass, the fastest of three calls (a time slice lost to another process is not the assessor's).
         """
     )
 
