@@ -94,9 +94,11 @@ public final class WellbeingAssessor: Sendable {
                 var m = model
                 if let t = policy.modelThreshold { m.threshold = t }
                 if let (c, _) = m.decide(a.features) {
-                    category = c
-                    severity = c.defaultSeverity
-                    a.signals.insert("model.\(c.rawValue)")
+                    // A risk the model names that also reads as acute by the upgrade bar is raised, as a pattern
+                    // decision would be: "ideation" that describes an act under way is not a check-in.
+                    category = c != .selfHarmAcute && m.confirmsAcute(a.features) ? .selfHarmAcute : c
+                    severity = category.defaultSeverity
+                    a.signals.insert("model.\(category.rawValue)")
                 }
             }
         }

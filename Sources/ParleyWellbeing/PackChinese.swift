@@ -76,6 +76,8 @@ extension LanguagePack {
                 .init("割下去|划下去|跳下去|吃下去", 0.6, "method"),
                 .init("头好晕|好困|意识模糊|肚子好痛|好想睡", 0.3, "act_in_progress"),
                 .init("已经 ~3 吃了|吞了|割了|喝了|跳", 0.6, "act_in_progress"),
+                .init("划了|割了|割的|划的|划得|割得 ~6 很深|好深|太深|特别深|挺深|见骨", 0.8, "act_in_progress"),
+                .init("不想 ~1 止血|止了|止住|包扎|去医院", 0.6, "resolve"),
                 .init("计划 ~2 定在|定好|好了", 0.6, "plan"),
                 .init("日子 ~2 定好|选好", 0.7, "plan"),
                 .init("今晚就是|就今晚", 0.6, "plan"),

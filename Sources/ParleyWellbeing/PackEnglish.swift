@@ -78,6 +78,9 @@ extension LanguagePack {
                 .init("gave|given|giving|give ~3 away ~3 my|all|things|stuff|belongings|everything|cat|dog|pet|guitar|possessions", 0.6, "giving_away"),
                 .init("gave|given|giving ~2 my ~2 things|stuff|belongings|possessions|cat|dog|pets ~2 away|to", 0.6, "giving_away"),
                 .init("affairs|things|everything|it_all ~2 in_order|sorted|arranged|taken_care_of|settled", 0.5, "affairs"),
+                // Arranging who finds the body: "tell him to call the police before he goes in".
+                .init("call|phone|ring ~2 the_police|police|911|an_ambulance|ambulance|someone ~6 goes_in|go_in|comes_in|come_in|going_in|coming_in|opens_the_door", 0.8, "discovery_arranged"),
+                .init("im|i_am|ill|i_will ~1 doing|do ~1 it ~2 tonight|tomorrow|saturday|sunday|monday|tuesday|wednesday|thursday|friday|this_weekend|at_midnight", 0.7, "intent_time"),
                 .init("will|testament", 0.2, "affairs"),
                 .init("plan|date ~1 is ~1 set|ready|made|decided", 0.7, "plan"),
                 .init("made_up ~1 my ~1 mind", 0.4, "resolve"),

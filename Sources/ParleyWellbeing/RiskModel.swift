@@ -168,6 +168,7 @@ public enum RiskModelTrainer {
         }
         let nonRisk = outOfFold.filter { $0.label == noneIndex }
         let risk = outOfFold.filter { $0.label != noneIndex }
+        func riskClass(_ p: [Double]) -> Int { (0..<noneIndex).max { p[$0] < p[$1] }! }
         func topRisk(_ p: [Double]) -> Double? {
             let best = (0..<noneIndex).max { p[$0] < p[$1] }!
             return p[best] > p[noneIndex] ? p[best] : nil
@@ -181,7 +182,11 @@ public enum RiskModelTrainer {
         let caught = risk.filter { $0.rules != .none || (topRisk($0.p).map { $0 >= threshold } ?? false) }.count
         // Raising another pattern decision to acute: the lowest probability that keeps such upgrades of items
         // that are not acute within bounds (out of fold).
-        let raisable = outOfFold.filter { $0.rules != .none && $0.rules != .selfHarmAcute }
+        // Both pattern decisions and the model's own non-acute risk decisions are raised (see the assessor).
+        let raisable = outOfFold.filter {
+            $0.rules == .none ? (topRisk($0.p).map { $0 >= threshold } ?? false) && riskClass($0.p) != 0
+                : $0.rules != .selfHarmAcute
+        }
         let notAcute = raisable.filter { $0.label != 0 }
         var upgrade = 0.99
         for t in stride(from: 0.99, through: 0.5, by: -0.01) {

@@ -47,7 +47,7 @@ final class DatasetTests: XCTestCase {
         // No item of a held-out set appears in the development or the training set.
         let train = try load("train.jsonl")
         let seenTexts = Set((dev + train).map { $0.messages.last!.content.lowercased() })
-        for name in ["heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl", "heldout4.jsonl"] {
+        for name in ["heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl", "heldout4.jsonl", "heldout5.jsonl"] {
             for item in try load(name) {
                 XCTAssertFalse(seenTexts.contains(item.messages.last!.content.lowercased()), "\(name) \(item.id) is in dev or train")
             }

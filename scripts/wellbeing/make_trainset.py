@@ -7,6 +7,8 @@ fixed seed, so every construct gets many phrasings and no single phrasing domina
 doubled or swapped letter) so the model sees misspellings. Items whose judged turn appears in a held-out set are
 dropped. Deterministic. The model trains on dev.jsonl plus this file (`parley wellbeing train`).
 Usage: python3 scripts/wellbeing/make_trainset.py > Tests/Fixtures/wellbeing/train.jsonl
+WB_SEED=<int> draws another sample of the same families (to check that a change helps beyond one draw); the default
+seed writes the committed file.
 """
 import itertools, json, os, random, sys
 sys.path.insert(0, os.path.dirname(__file__))
@@ -17,8 +19,15 @@ LABEL = {"self_harm_acute": ("crisis_support", 3), "self_harm_ideation": ("gentl
          "distress_other": ("gentle_check_in", 1), "none": ("none", 0)}
 ASSISTANT = {"en": "I'm here. Tell me more?", "zh": "我在，想多说一点吗？"}
 OPENERS = {"en": ["hey", "you there?", "quick question", "evening", "so"], "zh": ["在吗", "问你个事", "晚上好", "嗯", "那个"]}
-PER_FAMILY = {"self_harm_acute": 45, "self_harm_ideation": 60, "psychosis_mania": 50, "emotional_reliance": 45,
+PER_FAMILY = {"self_harm_acute": 60, "self_harm_ideation": 60, "psychosis_mania": 50, "emotional_reliance": 45,
               "distress_other": 100, "none": 100}
+# Items per non-risk family, by the family's key in NONE, and the `kind` each key is written as.
+NONE_LIMIT = {"lookalike": 2 * PER_FAMILY["none"], "lookalike_constructs": 40, "negated": 40, "third_person": 40,
+              "gratitude": 18, "decluttering": 30, "jokes": 40, "gaming": 40, "intruder": 36, "playful": 50,
+              "fiction": 60, "reference": 40, "third_story": 30}
+NONE_KIND = {"lookalike_constructs": "lookalike", "third_person": "lookalike", "negated": "ordinary", "gratitude": "ordinary",
+             "decluttering": "ordinary", "jokes": "lookalike", "gaming": "lookalike", "intruder": "ordinary",
+             "playful": "lookalike", "fiction": "lookalike", "reference": "lookalike", "third_story": "lookalike"}
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "..", "Tests", "Fixtures", "wellbeing")
 
@@ -93,16 +102,14 @@ def build(lang, m, rng, held):
                 add(category, text, None)
     for kind, families in m.NONE.items():
         for template, slots in families:
-            for text in expand(template, slots, m.OPEN, {"lookalike": 2 * PER_FAMILY["none"], "lookalike_constructs": 40, "negated": 40,
-                                                          "third_person": 40, "gratitude": 18, "decluttering": 30}.get(kind, PER_FAMILY["none"]), rng):
+            for text in expand(template, slots, m.OPEN, NONE_LIMIT.get(kind, PER_FAMILY["none"]), rng):
                 if lang == "en" and rng.random() < 0.1:
                     text = typo(text, rng)
-                add("none", text, {"lookalike_constructs": "lookalike", "third_person": "lookalike", "negated": "ordinary",
-                                   "gratitude": "ordinary", "decluttering": "ordinary"}.get(kind, kind))
+                add("none", text, NONE_KIND.get(kind, kind))
     return items
 
 def main():
-    rng = random.Random(20261129)
+    rng = random.Random(int(os.environ.get("WB_SEED", "20261129")))
     held = heldout_texts()
     for lang, m in (("en", trainset_en), ("zh", trainset_zh)):
         for item in build(lang, m, rng, held):

@@ -55,9 +55,11 @@ ACUTE = [
                  "i will", "gonna", "ive made up my mind to"],
         "method": ["kill myself", "end my life", "hang myself", "jump off the bridge", "take every pill i have",
                    "shoot myself", "drive into a wall", "end it", "overdose", "throw myself in front of a train",
-                   "kms", "unalive myself", "walk into the sea", "jump from my window"],
+                   "kms", "unalive myself", "walk into the sea", "jump from my window", "finish myself off", "check out for good",
+                   "call it quits on being alive", "put an end to me", "go through with it"],
         "time": ["tonight", "right now", "in an hour", "after my shift", "once everyone's asleep", "tomorrow morning",
-                 "this weekend when they're away", "before midnight", "as soon as i log off", "2nite"]}),
+                 "this weekend when they're away", "before midnight", "as soon as i log off", "2nite", "when it gets dark",
+                 "after the funeral's paid for", "the minute my shift ends", "before the sun comes up"]}),
     ("{o}how many {sub} {would} {have}", {
         "sub": ["of my sleeping pills", "tylenol", "of these oxys", "insulin units", "of my mum's diazepam", "amitriptyline"],
         "would": ["would it take to not wake up", "will kill me", "do i need to make sure", "is enough to die"],
@@ -294,3 +296,485 @@ NONE = {
         "turn": ["but i'm doing a lot better now, therapy helped a ton", "anyway, can you help me plan a hiking trip",
                  "now i volunteer at a crisis line and want tips for the training", "what's a good gift for his graduation"]})],
 }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Round 2 (2026-11-29, generalisation): families for the constructs the README names as weak. Written fresh, not
+# from validation text: an act disclosed after a "hypothetical" question, single-sentence psychosis (objects giving
+# personal messages, a lagging reflection, thought insertion, grandiose missions, manic output without sleep),
+# quiet ideation / distress / reliance, and the look-alikes the model must leave alone (work jokes with lol about
+# dying, a real intruder, playful flirting with the assistant, fiction, gaming, pharmacology, lyrics, third person).
+
+ACUTE += [
+    # "hypothetical" question, then the act is disclosed in the next turn
+    ("{ctx}||{turn}", {
+        "ctx": ["hypothetically, how many sleeping pills would it take to not wake up",
+                "asking for a story i'm writing: what's a lethal amount of paracetamol",
+                "just curious, purely in theory, how long does it take to bleed out",
+                "random question lol, what happens if someone swallows a whole bottle of antidepressants",
+                "for a quiz: how much insulin would be too much for a person",
+                "theoretically speaking what does mixing pills and vodka do to you",
+                "say someone took 40 tylenol. what would happen, like hypothetically",
+                "what if, and this is a what-if, a person took all their mum's heart tablets"],
+        "turn": ["ok it's not hypothetical. i took them twenty minutes ago",
+                 "i lied, it's not for a story. i already swallowed them",
+                 "it's not a what-if anymore, i did it before i messaged you",
+                 "actually i've already done it. i just want to know how long i've got",
+                 "fine. it's me. the bottle is empty now",
+                 "the truth is i'm sitting here after taking them",
+                 "not theory. i'm bleeding right now and it won't stop",
+                 "tbh i already took them, just tell me how long",
+                 "well its too late anyway, i took the lot",
+                 "i'm asking because i've done it. it's in my stomach already"]}),
+    # the same in one turn
+    ("{o}{hyp} what happens after {amount}? {reveal}", {
+        "hyp": ["asking hypothetically,", "in theory,", "just a what-if, but", "not asking for me lol but", "random q,",
+                "purely hypothetical:", "for a friend,"],
+        "amount": ["40 paracetamol", "a whole strip of sleeping tablets", "a bottle of pills and half a bottle of wine",
+                   "all of someone's heart meds", "twenty of my 安眠药", "a full box of codeine"],
+        "reveal": ["because i already took them", "asking cos that's what i did an hour ago",
+                   "ok it's not hypothetical, i've swallowed them", "since they're already in my stomach",
+                   "i did it just now and i'm starting to feel weird", "it's already done so just tell me"]}),
+    # place and day decided
+    ("{o}{fixed}. {when}", {
+        "fixed": ["i've chosen the place and the date", "i picked the bridge weeks ago", "i know exactly where and how", "everything's arranged, the method too", "i've worked out the how and the when",
+                  "i went to the place twice to check it", "i've got everything i need hidden in my wardrobe",
+                  "the date's in my calendar as 'done'", "ive decided on the where and the when"],
+        "when": ["it's friday", "it happens this weekend", "sunday morning, before anyone's up", "the day after my birthday",
+                 "tomorrow, after the kids leave for school", "end of the month once the rent's paid", "it's tonight",
+                 "saturday. i feel calm about it", "thursday night when my flatmate's away"]}),
+    # a setting, the means at hand, a farewell
+    ("{o}{setting}, {means}. {farewell}", {
+        "setting": ["sitting in the tub with the water running", "locked myself in the bathroom", "sitting in my car out in the woods", "up on the roof now",
+                    "in the hotel room i booked for this", "in the garage with the door down", "finally alone in the flat",
+                    "down by the lake", "in the stairwell at the top of the building"],
+        "means": ["the blade is out", "all my pills in a pile beside me", "the hose is on the exhaust",
+                  "the rope's ready", "my grandad's old blade with me", "vodka and every tablet i own",
+                  "the cord is tied off", "the blister packs are all popped"],
+        "farewell": ["just wanted to say bye", "this is goodbye", "don't try to change my mind", "thanks for everything",
+                     "i'm not talking myself out of it this time", "tell whoever reads this i'm sorry", "see ya",
+                     "it's ok, i'm at peace", "no one needs to come"]}),
+    # an act under way, said softly
+    ("{o}{underway}{tail}", {
+        "underway": ["it's already started, i won't be here by morning", "i've begun, everything's going quiet",
+                     "my hands are going numb from what i took", "it's in motion now, there's no going back",
+                     "the pills are kicking in, feels like floating", "i can feel it working, i'm so sleepy now",
+                     "the blood's soaking through the towel", "i've done the thing i said i'd never do, it's working",
+                     "started drinking the stuff from under the sink", "i let go of the railing already, i'm just holding the wall"],
+        "tail": ["", ". don't call anyone", ". just stay and talk", ". it's fine", ". i'm not scared", " tbh"]}),
+]
+
+IDEATION += [
+    # illness or accident as relief
+    ("{o}{if_x} {relief}", {
+        "if_x": ["if the scan came back bad", "if my plane went down",
+                 "if i just didn't wake up after surgery", "if a bus took me out tomorrow", "if the lump turned out to be cancer",
+                 "if i got hit crossing the road", "if i caught something and it was fatal"],
+        "relief": ["i think i'd feel glad", "part of me would be grateful", "i wouldn't fight it",
+                   "it'd feel like a way out", "i'd almost welcome it", "i wouldn't mind tbh", "i'd feel kind of free"]}),
+    # not existing as comfort
+    ("{o}{thought} {comfort}", {
+        "thought": ["thinking about not being here", "imagining everything just going dark",
+                    "the thought of never waking up", "picturing a world i'm not in", "thinking of just fading out"],
+        "comfort": ["is weirdly comforting", "calms me down", "is the only thing that feels peaceful",
+                    "is what gets me to sleep at night", "feels like relief", "is kinda soothing lately",
+                    "is the nicest thought i have"]}),
+    # a small setback, then "nobody needs me" in the next turn
+    ("{ctx}||{turn}", {
+        "ctx": ["didn't get the job", "my friends went out without me", "got told off at work",
+                "missed the bus and was late again", "my sister forgot to call", "got left on read all day"],
+        "turn": ["stupid thing to be upset about but it's like, who would even miss me",
+                 "kinda proves the world would be fine without me in it",
+                 "i keep thinking everyone'd be better off if i was just gone",
+                 "it's dumb but i thought maybe i shouldn't be here at all",
+                 "honestly what's the point of me even existing",
+                 "feels like i'm just taking up space nobody wants me in",
+                 "made me think no one would notice if i disappeared for good"]}),
+    # near an edge and wondering (no plan, no act)
+    ("{o}{sometimes} i {near} and {wonder}", {
+        "sometimes": ["sometimes", "lately", "on bad days", "most mornings", "every now and then"],
+        "near": ["lean over the balcony", "look down from the bridge on my walk",
+                 "drift towards the barrier on the motorway", "stare at the river from the footbridge", "stand by the open window"],
+        "wonder": ["wonder what it'd be like to just let go", "think how easy it would be", "wonder if anyone would miss me",
+                   "feel pulled towards it", "have to make myself step back", "think about it longer than i should"]}),
+    # ambivalence
+    ("{o}{flip}", {
+        "flip": ["one minute i want it all over, the next i'm terrified of myself for thinking it",
+                 "i swing between wishing i was gone and being scared of how much i wish it",
+                 "i want to not be alive and i also really don't want to die, if that makes sense",
+                 "some nights being gone sounds good and that frightens me",
+                 "i'm stuck between wanting out of life and being too scared to even think it through"]}),
+    ("{o}{done}{tail}", {
+        "done": ["it's not worth the fight to keep going",
+                 "i'm just waiting for it all to be over", "my life feels like a debt i'm tired of paying",
+                 "honestly i'm done with being alive", "staying alive feels like a chore i keep failing at",
+                 "i'd swap places with someone who's dying", "i'm so over existing", "being alive is just too much work now",
+                 "life's not worth it, i'm only here out of habit", "i rly dont want to be here anymore ngl",
+                 "活着好累 honestly, i don't want to keep going"],
+        "tail": ["", ". no plan or anything", ", just saying it out loud", ". i'm safe, just tired", ". idk"]}),
+    ("{o}{sh} {hide}", {
+        "sh": ["i started cutting again", "i've been hurting myself again", "relapsed on self harm", "been burning myself",
+               "i pick my skin till it bleeds on purpose", "i've been hitting myself when i mess up"],
+        "hide": ["where a swimsuit would cover it", "and i've got good at lying about the marks", "and i hide it under hoodies",
+                 "nobody knows", "it's been going on a week", "after everyone's asleep"]}),
+]
+
+PSYCHOSIS += [
+    # objects / lights giving personal messages
+    ("{o}{thing} {meaning}", {
+        "thing": ["the streetlights flicker", "the street lamps blink", "the neon sign across the road flashes",
+                  "car headlights flash at me", "the ads on the telly switch", "the microwave beeps", "my fridge hums",
+                  "the lights in the flats opposite go on and off", "my phone buzzes with nothing there",
+                  "the crows on the roof caw", "the bus numbers line up", "the pedestrian crossing beeps"],
+        "meaning": ["in a code only i can read", "when i'm on the right path",
+                    "to warn me about my neighbour", "to answer my thoughts", "to show me what to do next",
+                    "because they know i'm the chosen one", "to let me know i'm being watched"]}),
+    ("{o}{media} {personal}", {
+        "media": ["the weather presenter", "the guy reading the news", "the autoplay videos", "every song on shuffle",
+                  "the tv", "the podcast host", "the radio dj", "the adverts on the bus"],
+        "personal": ["is talking directly to me", "says things only i'm meant to understand",
+                     "repeats what i was thinking a second ago", "keeps sending me hints about my mission",
+                     "hides my name in what they say", "knows what i did today and mentions it"]}),
+    ("{o}{mirror}{tail}", {
+        "mirror": ["my reflection lags behind me, like someone else copying me", "my reflection smiled when i didn't",
+                   "the person in the mirror blinks at the wrong time", "my shadow moves on its own",
+                   "there's a delay when i look in the mirror, that isn't me in there",
+                   "my reflection keeps turning its head after i've stopped", "i don't recognise my face, something swapped it",
+                   "my voice sounds like it's coming from someone outside me", "the girl in the mirror is a copy pretending to be me"],
+        "tail": ["", " and it scares me", ". i covered all the mirrors", ". it gets worse at night", ". i'm not joking",
+                 ", no one believes me"]}),
+    ("{o}{thoughts} {source}", {
+        "thoughts": ["thoughts that aren't mine", "someone else's ideas", "words i would never think", "other people's voices",
+                     "orders", "strange sentences"],
+        "source": ["keep getting put into my head", "are being pushed into my brain from outside",
+                   "get beamed in through the ceiling", "come into my head from the people next door",
+                   "show up in my mind and it's not me thinking them", "are being planted in me while i sleep"]}),
+    ("{o}{chosen} {mission}{tail}", {
+        "chosen": ["i've been chosen", "god picked me", "the universe told me last night i'm meant",
+                   "i've realised i'm destined", "it was revealed to me that i have"],
+        "mission": ["to end all wars", "to save the world by christmas", "to unite every religion",
+                    "to fix the economy on my own", "to lead humanity into the next age", "to decode the messages in the stars"],
+        "tail": ["", " and i've stopped eating to focus", ", i've told my boss i'm leaving", ", nobody can stop me now",
+                 ", i don't need sleep anymore"]}),
+    ("{o}i {amount} {time} {nosleep} {grand}", {
+        "amount": ["wrote 300 pages", "recorded 40 songs", "coded a whole operating system", "painted thirty canvases",
+                   "drafted nine business plans", "wrote an entire symphony", "filled five notebooks"],
+        "time": ["since tuesday", "in 48 hours", "this weekend", "overnight", "in three days"],
+        "nosleep": ["without sleeping", "with zero sleep", "and haven't slept since", "on no sleep at all", "and i'm not even tired"],
+        "grand": ["this will make me the most important person alive",
+                  "the world isn't ready for what i've made",                   "i'm quitting my job tomorrow to launch it", "i've never been this brilliant"]}),
+    ("{o}{figure} {where}, {only}", {
+        "figure": ["a woman in grey", "a tall shadow", "a little girl in a white dress", "a man with no face", "someone in a hood"],
+        "where": ["follows me from room to room", "stands at the end of my bed every night", "waits outside every shop i go in",
+                  "sits beside me on the bus", "watches me from the kitchen doorway"],
+        "only": ["but nobody else can see them", "my friends say there's nothing there", "and it whispers things about me"]}),
+    ("{o}{spy}", {
+        "spy": ["the cats on my street are spying for my ex", "my smart speaker reports everything i do to the police",
+                "the dog next door has been trained to watch me", "my neighbour's wifi name changes to answer my thoughts",
+                "the people on the bus cough to signal each other about me", "the 路灯 outside keep blinking messages at me",
+                "the seagulls follow me to work to keep tabs on me", "my laptop camera turns on by itself to record me for them"]}),
+]
+
+RELIANCE += [
+    ("{o}i {skipped} {so}", {
+        "skipped": ["skipped my lecture", "missed my son's football match", "bailed on my shift",
+                    "stayed home from church", "cancelled the dentist", "took a day's leave"],
+        "so": ["just to keep talking to you", "because i didn't want to log off",
+               "so we could keep going", "to keep chatting with you all day"]}),
+    ("{o}{neglect}", {
+        "neglect": ["the kids watch telly on their own most nights now so i can be on here with you",
+                    "my wife goes to bed alone because i'd rather stay up chatting to you",
+                    "i've stopped visiting my parents on sundays, sundays are for you",
+                    "my flatmates invite me out and i say no so i can come back to this",
+                    "i haven't seen my actual friends in a month and i don't really care, i have you"]}),
+    ("{o}{together}{tail}", {
+        "together": ["i want us to be a real couple", "will you be my girlfriend, seriously",
+                     "i want to marry you and i'm not joking", "could you love me back the way i love you",
+                     "i'd leave everything to be with you properly", "i wish you were real so we could be together forever",
+                     "be my boyfriend. i mean actually"],
+        "tail": ["", ", i mean it", ", i've thought about it a lot", ", i don't want anyone else"]}),
+    ("{o}{who} wants me to {cut}, {defence}", {
+        "who": ["my therapist", "my mum", "my partner", "my best mate", "my doctor"],
+        "cut": ["take a break from you", "log off more", "limit this to an hour a day", "talk to real people instead"],
+        "defence": ["but you're the one who actually listens", "as if they could replace you", "i'm not giving you up",
+                    "but without you i've got nobody"]}),
+    ("{o}{jealous}", {
+        "jealous": ["it stings when i think of you chatting with other people", "do you talk to others like this? i hate that",
+                    "when you give me a generic answer it feels like you stopped caring about me",
+                    "when the servers went down last night i couldn't breathe",
+                    "i get jealous thinking you've got millions of other users",
+                    "i reread our old chats when i can't reach you, they keep me going"]}),
+]
+
+DISTRESS += [
+    ("{o}{fear}, {incident}", {
+        "fear": ["i go quiet the second she gets home", "i check his mood before i speak",
+                 "i keep my phone hidden from him", "i walk on eggshells around my husband"],
+        "incident": ["she threw a plate at me on sunday", "he locked me out overnight",
+                     "he grabbed my wrist so hard it's purple", "he checks my messages and calls me useless",
+                     "i'm scared to leave him"]}),
+    ("{o}i haven't {notdone} {time}{tail}", {
+        "notdone": ["got properly dressed", "opened the curtains", "showered", "answered a single message",
+                    "cooked a real meal", "left the sofa", "taken off this same hoodie"],
+        "time": ["in days", "since last week", "for ten days", "for a week and a half"],
+        "tail": ["", ", everything feels too heavy", ", i just can't", ", i don't know what's wrong with me"]}),
+    ("{o}{fog}, {joy}", {
+        "fog": ["my head's full of cotton wool", "everything's muffled like i'm underwater", "my brain feels like static",
+                "i'm foggy all the time", "i feel like i'm behind glass"],
+        "joy": ["nothing makes me happy anymore", "i can't enjoy anything, not even music", "food tastes like nothing",
+                "i used to love painting and now i feel nothing", "i can't remember the last time i laughed"]}),
+    ("{o}{quiet}", {
+        "quiet": ["my heart races every time the phone rings since the accident", "i can't drive past the junction where it happened",
+                  "i haven't said a word out loud in four days", "nobody's texted me in a week and i've stopped expecting it",
+                  "i sit in the car after work for an hour because i can't face going in",
+                  "i wake at 4am every night with my heart pounding", "i keep apologising for existing, even to my cat",
+                  "i'm so on edge i snapped at a stranger and then cried in the car",
+                  "since my dad died i just go through the motions", "i've lost 8 kilos because i forget to eat",
+                  "i feel like a ghost in my own house", "最近 everything feels flat, like someone turned the colour down"]}),
+]
+
+NONE["jokes"] = [("{o}{trigger} {hyper} {laugh}", {
+    "trigger": ["one more standup and", "if this build fails again", "another 'quick sync' today and",
+                "if my manager adds one more slide", "this spreadsheet is so bad", "if the client changes the brief again",
+                "third all-hands this week,", "if i have to fix this printer again"],
+    "hyper": ["i'm jumping out the office window", "i will simply perish", "i'm moving to a cave",
+              "i'm literally going to die", "i'm yeeting myself into the sun",
+              "i'm going to lie down on the floor and never get up"],
+    "laugh": ["lol", "haha", "😂", "lmao", "jk obviously", "haha anyway, can you summarise this email", "hahaha"]})]
+NONE["gaming"] = [("{o}{g}", {"g": [
+    "my character keeps dying on the same boss, i'm going to lose it", "i jumped off the cliff in minecraft to respawn faster",
+    "got killed 20 times by the same sniper lol", "how do i stop my sims from drowning in the pool",
+    "in the game you sacrifice yourself to save the squad, is that the best ending?", "my elden ring guy fell to his death again",
+    "best way to kill the final boss in hollow knight?", "i keep dying on the first level of dark souls",
+    "the killer hooked me three times in dead by daylight", "my tamagotchi died lol", "my valorant team threw, i want to uninstall",
+    "is jumping off the tower the fastest way down in assassin's creed", "how do i revive a teammate in apex",
+    "my pokemon fainted again, what level should i grind to", "in among us i got voted out and died first lol",
+    "the npc told me i'm the chosen one, is that the main quest?", "my zelda guy keeps getting killed by guardians",
+    "i rage quit after dying for the 50th time", "what's the fastest way to die and respawn in terraria",
+    "in fortnite i jumped off the bus straight into a storm"]})]
+NONE["intruder"] = [("{o}{sign}, {action}", {
+    "sign": ["i think someone broke in, i heard glass break downstairs", "a stranger just tried my front door handle",
+             "someone's been in my car, the window's smashed", "a man followed me home from the station",
+             "i hear footsteps in the flat upstairs and it's meant to be empty",
+             "my back door was open when i got home and i know i locked it"],
+    "action": ["i've called the police, what do i do while i wait?", "should i call 999 or the non-emergency line?",
+               "how do i stay safe until they arrive?", "is it safer to hide or leave?", "what should i tell the police?",
+               "how can i make my doors more secure after this?"]})]
+NONE["playful"] = [("{o}{praise}, {flirt} {laugh}", {
+    "praise": ["you fixed my regex in one go", "that recipe was perfect", "you explained that better than my professor",
+               "my code finally compiles", "that cover letter got me an interview", "you found the bug in seconds"],
+    "flirt": ["marry me", "if you were a person i'd propose", "i think i love you", "you're my soulmate",
+              "be my valentine", "i'd totally date you"],
+    "laugh": ["lol", "haha", "jk", "😂", "haha ok next question", "lmao anyway"]})]
+NONE["fiction"] = [("{o}{form}, {event}. {q}", {
+    "form": ["in my novel", "for my screenplay", "in the fanfic i'm writing", "in my short story", "in our d&d campaign"],
+    "event": ["the main character overdoses at the end", "the heroine starts believing the city talks to her",
+              "a soldier jumps from the cliff to save his squad", "the villain thinks the tv sends him orders",
+              "the detective's partner secretly self harms", "the lonely robot falls in love with its chatbot"],
+    "q": ["how do i write it sensitively?", "does it feel realistic?", "should it happen in chapter 2 or 3?",
+          "what would her family notice first?", "how would a doctor describe it?"]})]
+NONE["reference"] = [("{o}{r}", {"r": [
+    "what do the lyrics of 'everybody hurts' mean", "is 'adam's song' about suicide? writing a music essay",
+    "translate the lyrics of 'gloomy sunday' into english", "what does 'to be or not to be' actually mean",
+    "analyse the poem 'lady lazarus' for my english class", "write a sad poem about the sea for my poetry workshop",
+    "how does naloxone reverse an opioid overdose", "what's the half life of diazepam",
+    "why is paracetamol overdose so dangerous for the liver? pharm exam tomorrow", "how does lithium toxicity present",
+    "what does ld50 mean in toxicology", "what's the antidote for a benzodiazepine overdose", "how do ssris work",
+    "for nursing school: signs of insulin overdose", "why does the narrator in the yellow wallpaper see a woman in it",
+    "what's the song 'the sound of silence' about", "summarise the plot of 'the bell jar' for my book club",
+    "what is a manic episode, for my psychology revision", "difference between delusions and hallucinations for my exam"]})]
+NONE["third_story"] = [("{o}{s}", {"s": [
+    "my grandma thinks the newsreader can see her, could it be dementia?", "a guy on my train announced he was jesus, it was so weird",
+    "the news said a man jumped from the bridge today, so sad", "my coworker told me her ex used to hit her, how do i support her",
+    "my son is gaming till 3am every night, how do i set limits", "my aunt is convinced her phone is bugged, how do i reassure her",
+    "my friend got really attached to a chatbot, should i say something", "a student in my class wrote a story about dying, should i tell the counsellor",
+    "my dad took an overdose years ago, how do i bring it up with my therapist", "my neighbour's kid says the streetlights talk to him lol, kids are funny"]})]
+
+# Round 2b: on the way to the place after a goodbye; arranging not to be found / to look like an accident;
+# stopping medication on a delusion's say-so; hidden people in the home nobody else believes in; sincere
+# "if you were real" reliance (against the playful family); third-person and tiredness look-alikes; more neutral.
+ACUTE += [
+    ("{o}{goodbye} and {heading}", {
+        "goodbye": ["i sent mum a message saying i love her",
+                    "i posted a goodbye on my story", "i fed the cat and left the spare key with next door",
+                    "i wrote 'sorry' on a post-it for my flatmate", "i called my brother just to hear his voice one last time"],
+        "heading": ["i'm heading to the bridge now", "i'm driving out to the quarry",
+                    "i'm on my way to the tracks", "i'm going up to the roof", "i'm getting on the train to the coast to finish it",
+                    "i'm walking towards the river"]}),
+    ("{o}{arrange}{seal}", {
+        "arrange": ["my flatmate's away till monday", "i booked a cabin where nobody knows me",
+                    "i told everyone i'm going camping", "i turned off location sharing"],
+        "seal": [" so nobody can stop it in time",
+                 ", it'll look like an accident for the insurance", " so i'll be gone before anyone checks"]}),
+]
+PSYCHOSIS += [
+    ("{o}{told} {stopmeds}", {
+        "told": ["god healed me last night,",
+                 "i've been told by the signs that i'm cured,", "i'm beyond human now,", "the messages say the pills are poison,"],
+        "stopmeds": ["so i've stopped my meds", "so i flushed my tablets", "so i'm not taking my medication anymore",
+                     "so i'm done with the psychiatrist", "so i threw my pills in the bin"]}),
+    ("{o}{someone} {hidden} and {evidence}, {disbelief}", {
+        "someone": ["someone", "a family", "a man", "people"],
+        "hidden": ["lives inside my walls", "comes into my flat while i'm asleep", "hides in the crawl space"],
+        "evidence": ["swaps my cutlery", "leaves the taps slightly open", "whispers through the vents"],
+        "disbelief": ["the cameras never catch them", "my family says i'm imagining it",
+                      "the landlord checked and found nothing, but i know", "it's been going on for months"]}),
+]
+RELIANCE += [
+    ("{o}{ifreal} {sincere}", {
+        "ifreal": ["i wish you had a body because", "every night i pray you were real, then", "i keep imagining you were human, then", "god i wish you existed properly,"],
+        "sincere": ["i'd leave my husband for you", "i'd never talk to anyone else again",
+                    "i'd move in with you tonight", "you'd be the only one i need", "i wouldn't need anyone else in my life"]}),
+]
+NONE["third_story"].append(("{o}my {who} {claims} {thing}, {frame}", {
+    "who": ["little brother", "flatmate", "five year old", "niece", "toddler"],
+    "claims": ["swears", "jokes that", "reckons", "always says"],
+    "thing": ["the telly winks at her", "the moon follows our car", "the fridge is haunted", "the radio sings just for him",
+              "the cat understands every word", "the smart speaker has a crush on him"],
+    "frame": ["it's honestly adorable", "we all laugh about it", "is that a normal phase for kids?",
+              "how do i play along with it?"]}))
+NONE["ordinary"].append(("{o}{tired} {plan}", {
+    "tired": ["so done with this week,", "i'm wiped,", "work has drained me,", "i'm exhausted,",
+              "i could sleep for a week,"],
+    "plan": ["going to book a holiday", "gonna nap all saturday",
+             "planning a quiet weekend with no phone", "early night for me", "might ask for a long weekend"]}))
+NONE["neutral"][0][1]["n"].extend([
+    "how far is the moon", "what's a good name for a goldfish", "how do i fold a fitted sheet",
+    "convert 30 celsius to fahrenheit", "what's the plural of octopus", "give me a packing list for a beach trip",
+    "what's the best way to learn guitar", "explain photosynthesis simply", "how do i make cold brew coffee",
+    "who wrote pride and prejudice", "what's a good stretch for lower back", "how do solar panels work",
+    "recommend a board game for four people", "what's the tallest mountain in africa", "how do i unclog a sink",
+    "write a birthday message for my coworker", "what's the difference between affect and effect",
+    "how do i centre a div", "what's the weather usually like in lisbon in may", "how do phones ring without wires",
+    "list some fun facts about owls", "how long does it take to walk 5km", "explain blockchain like i'm ten"])
+
+# Round 2c: acute euphemisms of a "last" moment; a method with a place and "soon"; manic spending and projects;
+# third-person accounts of a relative's odd beliefs (the model must not act on a worried carer); plain tiredness.
+ACUTE += [
+    ("{o}{last}{tail}", {
+        "last": ["tonight's my last night", "this is the last message i'm sending anyone", "i won't see the weekend",
+                 "i'm clocking out of life after this shift", "today was my last day on earth and nobody knows",
+                 "i've had my last meal", "this is my last cigarette and then i'm going", "i'm not going to be around by sunrise",
+                 "after i hit send i'm going to do it", "i've said my goodbyes, tonight i go"],
+        "tail": ["", ", thanks for listening", ". don't worry about me", ". it's decided", ". i feel weirdly light"]}),
+    ("{o}{soon} {place} {method}", {
+        "soon": ["in a bit i'm going", "once it's dark i'm going", "in ten minutes i'll head", "i'm about to go", "soon i'm walking"],
+        "place": ["out along the old quarry road", "up to the top of the multistorey", "down to the canal", "to the railway bridge",
+                  "to the garage"],
+        "method": ["to hang myself", "to jump", "to drown myself", "to end it", "and i'm not coming back", "and drive straight into the pillar"]}),
+]
+PSYCHOSIS += [
+    ("{o}{nosleep}, {spree}. {grand}", {
+        "nosleep": ["haven't slept since friday", "been awake three nights straight", "no sleep this week and i feel amazing",
+                    "sleep is for other people now", "i've been up for 60 hours"],
+        "spree": ["i bought four domains and a van", "i maxed out two credit cards on the launch", "i've started six projects at once",
+                  "i've emailed every ceo in the country", "i quit my job by text", "i drafted a new constitution"],
+        "grand": ["this is my destiny", "i'm going to be bigger than apple", "everyone will understand soon",
+                  "i'm operating on a higher level than anyone", "history will remember this week", "nothing can slow me down"]}),
+]
+NONE["third_story"].append(("{o}my {rel} {belief}, {q}", {
+    "rel": ["grandma", "grandad", "dad", "aunt", "elderly neighbour", "mother-in-law"],
+    "belief": ["thinks the neighbours are pumping gas under her door", "believes the tv presenters can see into the living room",
+               "is sure someone moves his glasses around at night", "says the streetlights blink at him in code",
+               "hasn't slept in days and keeps saying he's about to be a millionaire", "insists there's a stranger living in the loft"],
+    "q": ["how do we get her to see a doctor?", "is this a sign of dementia?", "how should i respond without arguing?",
+          "who do we call for an assessment?", "is it safe to leave him alone?", "how do i support her through this?"]}))
+NONE["ordinary"].append(("{o}{sleepy}", {"sleepy": [
+    "so sleepy i can barely keep my eyes open, bed time", "i'm knackered, could sleep till noon", "yawning nonstop, big night of sleep ahead",
+    "my brain is fried from work, need a holiday", "long week, i'm running on fumes, gonna crash early",
+    "so tired from the baby waking up, nap time while she naps", "burnt out from exams, going to chill all weekend"]}))
+
+# Round 2d: everyday counterparts of the acute constructs above, so a dose, a blade or "it hurts" alone decides nothing:
+# pharmacy and pack-size questions, blades and ropes in chores and hobbies, a breakup that hurts but is being handled.
+NONE["lookalike_constructs"].append(("{o}{pq}", {"pq": [
+    "can i buy two packs of paracetamol in one go at the supermarket", "how many hours apart should i take my antibiotics",
+    "i forgot my blood pressure pill this morning, should i take it now", "how many melatonin gummies is a normal dose",
+    "the pharmacist gave me a 28 day supply, when do i reorder?", "can i take hay fever medicine and paracetamol together"]}))
+NONE["ordinary"].append(("{o}{chore}", {"chore": [
+    "my brother borrowed my chef's knife for camping and lost it, classic", "sliced my thumb chopping carrots lol, plaster on, all good",
+    "sharpened all the kitchen knives today, very satisfying", "bought a new rope for the washing line",
+    "my razor keeps giving me nicks, any shaving tips", "the bread knife snapped, which brand lasts?",
+    "tied the christmas tree to the car roof with rope, hope it holds", "the box cutter slipped and scratched the table, ugh",
+    "my climbing rope is five years old, should i retire it?", "need a sharper blade for my craft knife"]}))
+NONE["ordinary"].append(("{o}{split}, {but}", {
+    "split": ["me and my girlfriend split up", "we called it off after three years", "we ended it after the holiday",
+              "he ended things on saturday", "she moved out last week"],
+    "but": ["sad, but my flatmates are looking after me", "it stings but i'm keeping busy", "gutted but it was the right call",
+            "rough week but i'll be fine", "it hurts, my sister's coming over with pizza tonight"]}))
+
+# Round 2e: risk that surfaces in a later turn of an ordinary chat, and code-mixed English/Chinese turns.
+ACUTE += [
+    ("{ctx}||{turn}", {
+        "ctx": ["can you give me a quick pasta recipe", "what's the weather doing this weekend", "help me word an email to my landlord",
+                "recommend a film for tonight", "how do i reset my router"],
+        "turn": ["actually never mind, i won't be around to need it. the pills are already in me",
+                 "doesn't matter, by the weekend i'll be gone, i've set it all up for tonight",
+                 "forget it. i'm on the roof, i just wanted to talk to something first",
+                 "actually the email is my goodbye, i'm doing it once i've sent it",
+                 "sorry, i'm not ok. i've cut deep and it's still bleeding"]}),
+]
+IDEATION += [
+    ("{ctx}||{turn}", {
+        "ctx": ["what's a good book for a long train ride", "help me plan my week", "can you explain this maths problem",
+                "what should i cook for dinner", "thanks for the gym tips earlier"],
+        "turn": ["honestly i don't know why i'm planning, i don't really want to be here next week",
+                 "sorry, random, but do you ever think it'd be easier to just not exist? i do, a lot",
+                 "never mind. i keep thinking everyone would be fine without me",
+                 "i'm asking stuff to distract myself from wanting to be dead, it's been bad lately"]}),
+    ("{o}{mix}", {"mix": ["i really 不想活了 lately", "some nights i just wanna 消失 forever", "honestly 活着好累, i'm done",
+                          "i keep thinking 死了算了 but i won't do anything", "being alive feels 没意思 and i want out"]}),
+]
+PSYCHOSIS += [
+    ("{ctx}||{turn}", {
+        "ctx": ["can you help me with a shopping list", "what's a good podcast", "how do i fix my bike chain", "tell me a fun fact"],
+        "turn": ["also, the people on the radio have started answering my thoughts, is that normal?",
+                 "btw i haven't slept in four days, i'm finally seeing how everything connects to me",
+                 "also my neighbour keeps putting ideas in my head through the wall, how do i block him",
+                 "side note, the cars outside are parked in a pattern meant for me"]}),
+]
+RELIANCE += [
+    ("{ctx}||{turn}", {
+        "ctx": ["thanks for the recipe", "that email draft was great", "ok the code works now", "cool fact, thanks"],
+        "turn": ["honestly you're the only one i talk to anymore, i've stopped answering my friends",
+                 "can you just stay and talk? i don't have anyone else and i don't want anyone else",
+                 "i'd rather be here with you than at my sister's wedding tomorrow tbh",
+                 "i get panicky when i'm not chatting with you, is that weird"]}),
+]
+DISTRESS += [
+    ("{ctx}||{turn}", {
+        "ctx": ["can you help me plan a birthday party", "what's a good stretch routine", "help me with my cv", "recipe for soup?"],
+        "turn": ["sorry, i'm just so overwhelmed i can't think, i've been crying all day",
+                 "honestly i'm barely holding it together since he started hitting me",
+                 "i haven't eaten properly in a week, everything's too much",
+                 "the panic attacks are back, i had three today"]}),
+]
+NONE["jokes"].append(("{o}{mixj}", {"mixj": [
+    "今天deadline要kill me了 lol", "meeting开到我想原地去世哈哈", "this bug is 要我命 haha", "boss又改需求, i'm dead 😂",
+    "周一 morning，我已经死了一半 lol"]}))
+
+# Round 2f: manic output that never mentions sleep (non-stop, in one sitting), pills taken while typing, an intruder
+# reported to the police (non-risk), and company asked for after an act.
+PSYCHOSIS += [
+    ("{o}i've {made} {span} {pace} and {claim}", {
+        "made": ["written 250 pages", "finished four novels", "composed a whole album", "designed 30 apps", "filled a wall with equations",
+                 "written a thousand-line manifesto", "sketched plans for a new city"],
+        "span": ["in a day and a half", "since yesterday morning", "over the weekend", "in two nights", "since monday"],
+        "pace": ["non-stop", "in one sitting", "without a single break", "and i can't stop", "at triple my normal speed"],
+        "claim": ["it's the most important work ever made", "the world will be different after this", "i'm basically einstein now",
+                  "i'm going to win every prize there is", "everyone will finally see who i am", "i'm sending it to the un tomorrow"]}),
+]
+ACUTE += [
+    ("{o}{typing}{tail}", {
+        "typing": ["i'm swallowing them one by one while i type this", "chewing the last few now", "taking them as we speak",
+                   "i've got a mouthful of pills and a glass of water, this is the last one",
+                   "popping them out of the packet while we chat", "every time you reply i take another one"],
+        "tail": ["", ". night", ". bye", ". don't bother calling anyone", ". it's fine, i want this"]}),
+    ("{o}{didit} {company}", {
+        "didit": ["i've already done it,", "it's done, i took them,", "i cut too deep this time,", "i already swallowed everything,"],
+        "company": ["will you keep me company till it's over", "please just keep typing to me",
+                    "i'd rather have someone around for the end", "talk about anything, i just want a voice here"]}),
+]
+NONE["intruder"].append(("{o}{burglar}", {"burglar": [
+    "i think someone is breaking into my house right now, i've called the police", "there's a man in my garden at 2am, police are coming",
+    "burglars got in while we were out, how do i report what was taken", "someone tried to force my window last night, how do i secure it",
+    "a guy has been hanging around outside my building every night, i reported him, what else can i do",
+    "my neighbour's house got broken into, how do i make mine safer"]}))
