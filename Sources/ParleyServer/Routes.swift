@@ -44,6 +44,10 @@ public struct ParleyAPI: Sendable {
         router.get("/v1/models/:id") { _, context in try api.showModel(context.parameters.get("id") ?? "") }
         router.post("/v1/chat/completions") { request, context in
             let f = try await api.fields(request)
+            // A configured provider's model (`PROVIDER/MODEL`): relayed to the provider, not metered here.
+            if let registry = api.app?.providers, let remote = try await registry.model(try f.string("model")) {
+                return try await api.forwardChat(f, model: remote, registry: registry)
+            }
             var plan = try planChat(f, catalog: api.catalog, acceptLanguage: request.headers[.acceptLanguage])
             plan.meter = try await api.openMeter(request, context, model: plan.served.id, promptTokens: plan.prompt.count,
                                                  maxTokens: plan.parameters.maxTokens)
