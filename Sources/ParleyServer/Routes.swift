@@ -40,7 +40,7 @@ public struct ParleyAPI: Sendable {
         let api = self
         router.get("/health") { _, _ in api.health() }
         router.get("/metrics") { _, _ in api.metricsResponse() }
-        router.get("/v1/models") { _, _ in try api.listModels() }
+        router.get("/v1/models") { _, _ in try await api.listModels() }
         router.get("/v1/models/:id") { _, context in try api.showModel(context.parameters.get("id") ?? "") }
         router.post("/v1/chat/completions") { request, context in
             let f = try await api.fields(request)
@@ -108,9 +108,15 @@ public struct ParleyAPI: Sendable {
               ("context_length", .int(m.scheduler.configuration.contextLength))])
     }
 
-    func listModels() throws -> Response {
+    func listModels() async throws -> Response {
         if case .loading = catalog.state { _ = try catalog.resolve(nil) }
-        return Self.json(.obj([("object", "list"), ("data", .array(catalog.all.map(modelObject) + encoderModelObjects))]))
+        // Configured providers' models (`PROVIDER/MODEL`), which /v1/chat/completions relays.
+        let remote = (try? await app?.providers?.models()) ?? []
+        let providerObjects: [TemplateValue] = remote.map {
+            .obj([("id", .string($0.id)), ("object", "model"), ("created", .int(Int($0.provider.createdAt.timeIntervalSince1970))),
+                  ("owned_by", .string($0.provider.name))])
+        }
+        return Self.json(.obj([("object", "list"), ("data", .array(catalog.all.map(modelObject) + encoderModelObjects + providerObjects))]))
     }
 
     func showModel(_ id: String) throws -> Response {

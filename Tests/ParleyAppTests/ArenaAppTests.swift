@@ -135,6 +135,8 @@ struct ArenaAppTests {
             let key = try await admin.post("/api/keys", #"{"name": "cli"}"#).json["secret"] as? String ?? ""
             let api = Browser(client)
             api.bearer = key
+            let listed = (try await api.get("/v1/models").json["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(listed.contains("fake/smollm2") && listed.contains("smollm2"), "\(listed)")
             let body = #"{"model": "fake/smollm2", "max_tokens": 8, "temperature": 0, "messages": [{"role": "user", "content": "Say hi"}]}"#
             let json = try await api.post("/v1/chat/completions", body)
             #expect(json.status == .ok, "\(json.text)")
