@@ -218,3 +218,13 @@ def test_the_leaderboard_counts_the_vote(driver):
     for row in rows:
         assert row.find_element(By.CSS_SELECTOR, tid("leaderboard-battles")).text == "1"
     assert "1 vote" in visible(d, "leaderboard-method").text
+
+
+def test_benchmark_results_appear_beside_the_ratings(driver):
+    d = driver
+    fill(visible(d, "evals-model"), LOCAL_MODEL)
+    # What `parley eval run -m … --task arc_easy --json` prints, as the admin pastes it.
+    fill(visible(d, "evals-json"), '{"task": "arc_easy", "metric": "acc_norm", "value": 52.5, "n": 40}')
+    visible(d, "evals-add").click()
+    row = visible(d, "eval-row")
+    assert "arc_easy" in row.text and LOCAL_MODEL in row.text and "52.5" in row.text

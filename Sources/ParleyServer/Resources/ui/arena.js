@@ -128,6 +128,20 @@ async function start() {
   }
   if (session.user.is_admin) {
     $('providers-section').hidden = false;
+    $('evals-form').hidden = false;
+    $('evals-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const form = e.target;
+      const data = Object.fromEntries(new FormData(form).entries());
+      run(async () => {
+        const results = data.results.split('\n').map((l) => l.trim()).filter(Boolean).map((line, i) => {
+          try { return JSON.parse(line); } catch { throw new Error(`Line ${i + 1} is not JSON`); }
+        });
+        await api.post('/api/arena/eval-results', { model: data.model, results });
+        form.reset();
+        await loadLeaderboard();
+      });
+    });
     $('provider-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const form = e.target;
