@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "ParleyServer",
             dependencies: [
-                "ParleyWellbeing", "ParleyCredits",
+                "ParleyWellbeing", "ParleyCredits", "ParleyEval",
                 "ParleyEngine", "ParleyTokenizer", "ParleyStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The web UI's tests: the JavaScript unit tests (node --test: Markdown renderer, event-stream parser, tree
-# helpers), then the browser test (Tests/browser, pytest + Selenium driving headless Chromium) against a real
-# `parley serve` with the SmolLM2 test model.
+# helpers), then the browser tests (Tests/browser, pytest + Selenium driving headless Chromium) against a real
+# `parley serve` with the SmolLM2 test model: the chat app, credits, wellbeing, and the arena (test_arena.py: a
+# second `parley serve` with a key stands in for a provider; blind battle, vote, reveal, leaderboard).
 #
 #   scripts/browser-test.sh [pytest args...]
 #

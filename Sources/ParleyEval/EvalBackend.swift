@@ -1,5 +1,6 @@
 import Foundation
 import ParleyEngine
+import ParleyTokenizer
 
 /// How a backend answered a multiple-choice item.
 public enum ChoiceAnswer: Sendable {
@@ -22,6 +23,8 @@ public protocol EvalBackend: AnyObject {
     /// The text's log-likelihood (natural log) given its context, and its token count.
     func logLikelihood(of text: String, after context: String) async throws -> (logLikelihood: Double, tokens: Int)
     func generate(_ prompt: String, stop: [String], maxTokens: Int, temperature: Double, seed: UInt64) async throws -> String
+    /// A greedy reply to one user message, through the model's chat template.
+    func chat(_ message: String, maxTokens: Int) async throws -> String
 }
 
 /// A GGUF model run by the engine in this process.
@@ -63,6 +66,15 @@ public final class LocalModelBackend: EvalBackend {
         parameters.sampling.seed = seed
         let tokens = model.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
         return try session.generate(prompt: tokens, parameters: parameters).text
+    }
+
+    public func chat(_ message: String, maxTokens: Int) async throws -> String {
+        var parameters = GenerationParameters()
+        parameters.maxTokens = maxTokens
+        parameters.stopStrings = model.chatStopStrings
+        parameters.sampling.temperature = 0
+        let text = try model.renderChat([ChatMessage(role: "user", content: message)], addGenerationPrompt: true)
+        return try session.generate(prompt: model.tokenizePrompt(text), parameters: parameters).text
     }
 }
 
@@ -123,5 +135,9 @@ public final class ProviderBackend: EvalBackend {
 
     public func generate(_ prompt: String, stop: [String], maxTokens: Int, temperature: Double, seed: UInt64) async throws -> String {
         try await client.complete(prompt, maxTokens: maxTokens, temperature: temperature, stop: stop)
+    }
+
+    public func chat(_ message: String, maxTokens: Int) async throws -> String {
+        try await client.chat([("user", message)], maxTokens: maxTokens)
     }
 }

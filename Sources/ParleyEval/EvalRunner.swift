@@ -44,7 +44,8 @@ public final class EvalRunner {
         self.runsDirectory = runsDirectory
     }
 
-    static let rateMetrics: Set<String> = ["acc", "acc_norm", "exact_match"]
+    static let rateMetrics: Set<String> = ["acc", "acc_norm", "exact_match", "prompt_level_strict_acc", "inst_level_strict_acc",
+                                           "prompt_level_loose_acc", "inst_level_loose_acc"]
     static func isRate(_ metric: String) -> Bool { rateMetrics.contains(metric) || metric.hasPrefix("pass@") }
 
     public func run() async throws -> RunSummary {
@@ -57,6 +58,7 @@ public final class EvalRunner {
         case .perplexity: method = "loglikelihood"
         case .generation: method = "greedy_generation"
         case .codeExecution: method = samples == 1 ? "greedy_generation" : "sampled_generation_t\(temperature)"
+        case .instructionFollowing: method = "greedy_chat_generation"
         }
         let identity = RunIdentity(model: backend.modelName, modelFingerprint: backend.fingerprint, task: task.name,
                                    method: method, samples: samples)
@@ -100,6 +102,10 @@ public final class EvalRunner {
         case .codeExecution:
             for item in try task.generationItems(selected) {
                 try await record(item.index) { try await scoreCode(item) }
+            }
+        case .instructionFollowing:
+            for item in try task.instructionItems(selected) {
+                try await record(item.index) { try await scoreInstructions(item) }
             }
         }
         let results = (0..<count).compactMap { log.results[$0] }
@@ -152,6 +158,21 @@ public final class EvalRunner {
         return ItemResult(index: item.index, scores: scores, output: String(firstOutput.prefix(2000)))
     }
 
+    /// IFEval: the reply's strict and loose results, per prompt (all followed) and per instruction (the item's
+    /// fraction, for the bootstrap; the headline is followed instructions over all instructions).
+    private func scoreInstructions(_ item: InstructionItem) async throws -> ItemResult {
+        let output = try await backend.chat(item.prompt, maxTokens: task.maxTokens ?? 1280)
+        let strict = try IFEval.strict(item.instructions, response: output)
+        let loose = try IFEval.loose(item.instructions, response: output)
+        let n = Double(item.instructions.count)
+        func followed(_ list: [Bool]) -> Double { Double(list.filter { $0 }.count) }
+        return ItemResult(index: item.index, scores: [
+            "prompt_level_strict_acc": strict.allSatisfy { $0 } ? 1 : 0, "prompt_level_loose_acc": loose.allSatisfy { $0 } ? 1 : 0,
+            "inst_level_strict_acc": followed(strict) / n, "inst_level_loose_acc": followed(loose) / n,
+            "instructions": n, "strict_followed": followed(strict), "loose_followed": followed(loose),
+        ], output: String(output.prefix(2000)))
+    }
+
     func summarize(_ results: [ItemResult], method: String, rows: Int, runID: String) -> RunSummary {
         var metrics: [String: MetricSummary] = [:]
         let names = Set(results.flatMap(\.scores.keys)).filter { $0 == "bits_per_byte" || Self.isRate($0) }
@@ -164,6 +185,12 @@ public final class EvalRunner {
                 let ll = results.compactMap { $0.scores["loglikelihood"] }.reduce(0, +)
                 let bytes = results.compactMap { $0.scores["bytes"] }.reduce(0, +)
                 value = Metrics.bitsPerByte(logLikelihood: ll, bytes: Int(bytes))
+            }
+            if name.hasPrefix("inst_level_") {
+                // As IFEval: followed instructions over all instructions (not a mean of per-prompt fractions).
+                let followed = results.compactMap { $0.scores[name.contains("strict") ? "strict_followed" : "loose_followed"] }.reduce(0, +)
+                let total = results.compactMap { $0.scores["instructions"] }.reduce(0, +)
+                value = total > 0 ? followed / total * 100 : 0
             }
             let interval = Metrics.bootstrapInterval(values)
             metrics[name] = MetricSummary(value: value, low: interval.low * scale, high: interval.high * scale)

@@ -51,31 +51,99 @@ public struct ProviderConfiguration: Sendable, Equatable {
 public final class ProviderClient: Sendable {
     public let configuration: ProviderConfiguration
     private let client: HTTPClient
+    /// False when the HTTP client is shared (the server's): then its owner shuts it down.
+    private let ownsClient: Bool
     private let timeout: TimeAmount
 
     public init(_ configuration: ProviderConfiguration, timeoutSeconds: Int64 = 120) {
         self.configuration = configuration
         client = HTTPClient(eventLoopGroupProvider: .singleton)
+        ownsClient = true
         timeout = .seconds(timeoutSeconds)
     }
 
-    deinit { try? client.syncShutdown() }
+    /// A client over a shared `HTTPClient` (many providers, one connection pool).
+    public init(_ configuration: ProviderConfiguration, sharing client: HTTPClient, timeoutSeconds: Int64 = 120) {
+        self.configuration = configuration
+        self.client = client
+        ownsClient = false
+        timeout = .seconds(timeoutSeconds)
+    }
 
-    public func shutdown() async throws { try await client.shutdown() }
+    deinit { if ownsClient { try? client.syncShutdown() } }
 
-    /// POSTs a JSON body to `path` under the base URL; returns the decoded JSON object.
-    public func post(_ path: String, body: [String: Any]) async throws -> [String: Any] {
+    public func shutdown() async throws { if ownsClient { try await client.shutdown() } }
+
+    private func request(_ path: String, body: [UInt8]) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         if let key = configuration.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        let response: HTTPClientResponse
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return request
+    }
+
+    /// POSTs `body` as it is to `path` and hands back the response unread (status, headers, streamed body), for
+    /// a caller that relays it. The key goes in `Authorization`; nothing else of the caller's request is sent.
+    public func forward(_ path: String, body: [UInt8]) async throws -> HTTPClientResponse {
         do {
-            response = try await client.execute(request, timeout: timeout)
+            return try await client.execute(request(path, body: body), timeout: timeout)
         } catch {
             throw EvalError("\(configuration.name): cannot reach \(configuration.baseURL)\(path): \(error)")
         }
+    }
+
+    /// A streamed chat reply: the text of each `choices[0].delta.content` of the provider's server-sent events,
+    /// until `data: [DONE]` or the end of the body. An HTTP error status throws with the provider's message.
+    public func streamChat(_ messages: [(role: String, content: String)], maxTokens: Int?, temperature: Double?)
+        -> AsyncThrowingStream<String, Error> {
+        var body: [String: Any] = [
+            "model": configuration.model, "stream": true,
+            "messages": messages.map { ["role": $0.role, "content": $0.content] },
+        ]
+        if let maxTokens { body["max_tokens"] = maxTokens }
+        if let temperature { body["temperature"] = temperature }
+        let bytes = (try? JSONSerialization.data(withJSONObject: body)).map { [UInt8]($0) } ?? []
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let response = try await self.forward("/chat/completions", body: bytes)
+                    guard response.status == .ok else {
+                        var buffer = try await response.body.collect(upTo: 1 << 20)
+                        let data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
+                        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+                        let message = ((object?["error"] as? [String: Any])?["message"] as? String)
+                            ?? String(decoding: data.prefix(300), as: UTF8.self)
+                        throw EvalError("\(self.configuration.name): HTTP \(response.status.code): \(message)")
+                    }
+                    var parser = ServerSentEventLines()
+                    outer: for try await chunk in response.body {
+                        for line in parser.feed(Array(chunk.readableBytesView)) {
+                            guard line.hasPrefix("data:") else { continue }
+                            let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
+                            if payload == "[DONE]" { break outer }
+                            guard let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] else { continue }
+                            if let error = object["error"] as? [String: Any] {
+                                throw EvalError("\(self.configuration.name): \(error["message"] as? String ?? "error")")
+                            }
+                            if let delta = (object["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any],
+                               let text = delta["content"] as? String, !text.isEmpty {
+                                continuation.yield(text)
+                            }
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// POSTs a JSON body to `path` under the base URL; returns the decoded JSON object.
+    public func post(_ path: String, body: [String: Any]) async throws -> [String: Any] {
+        let response = try await forward(path, body: [UInt8](try JSONSerialization.data(withJSONObject: body)))
         var bytes = try await response.body.collect(upTo: 64 << 20)
         let data = Data(bytes.readBytes(length: bytes.readableBytes) ?? [])
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
@@ -127,5 +195,22 @@ public final class ProviderClient: Sendable {
         if !stop.isEmpty { body["stop"] = Array(stop.prefix(4)) }
         let object = try await post("/completions", body: body)
         return (object["choices"] as? [[String: Any]])?.first?["text"] as? String ?? ""
+    }
+}
+
+/// Splits a server-sent event stream into lines (LF or CRLF), across chunk boundaries.
+struct ServerSentEventLines {
+    private var pending: [UInt8] = []
+
+    mutating func feed(_ bytes: [UInt8]) -> [String] {
+        pending += bytes
+        var lines: [String] = []
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            var line = Array(pending[..<newline])
+            if line.last == UInt8(ascii: "\r") { line.removeLast() }
+            lines.append(String(decoding: line, as: UTF8.self))
+            pending.removeSubrange(...newline)
+        }
+        return lines
     }
 }

@@ -13,6 +13,8 @@ public struct TaskDefinition: Codable, Sendable {
         case generation
         /// Generated code run against tests in the sandbox; pass@k.
         case codeExecution = "code_execution"
+        /// A chat reply checked against verifiable instructions (IFEval); prompt- and instruction-level accuracy.
+        case instructionFollowing = "instruction_following"
     }
 
     /// Where each choice's gold index comes from: a field (optionally mapped), or the position of a field's value

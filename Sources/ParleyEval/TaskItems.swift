@@ -31,6 +31,13 @@ public struct TextItem: Sendable, Equatable {
     public var text: String
 }
 
+/// An IFEval prompt and its verifiable instructions.
+public struct InstructionItem: Sendable, Equatable {
+    public var index: Int
+    public var prompt: String
+    public var instructions: [IFEvalInstruction]
+}
+
 /// A prompt to continue and what the continuation is checked against: an answer (generation) or a program
 /// with `{completion}` filled in (code execution).
 public struct GenerationItem: Sendable, Equatable {
@@ -117,6 +124,22 @@ extension TaskDefinition {
         return try rows.enumerated().map { index, row in
             TextItem(index: index, context: try context.map { try TextTemplate.render($0, row: row) } ?? "",
                      text: try TextTemplate.render(answer, row: row))
+        }
+    }
+
+    /// IFEval rows: `prompt`, `instruction_id_list` and one `kwargs` record per instruction.
+    public func instructionItems(_ rows: [DatasetValue]) throws -> [InstructionItem] {
+        guard let contextTemplate = context else { throw EvalError("task \(name) has no context template") }
+        return try rows.enumerated().map { index, row in
+            guard let ids = row.at("instruction_id_list")?.strings, case .list(let kwargs)? = row.at("kwargs"),
+                  kwargs.count == ids.count else {
+                throw EvalError("\(name) item \(index): needs 'instruction_id_list' and as many 'kwargs'")
+            }
+            let instructions = try zip(ids, kwargs).map { id, arguments -> IFEvalInstruction in
+                guard case .record(let fields) = arguments else { throw EvalError("\(name) item \(index): kwargs of \(id) is not a record") }
+                return try IFEvalInstruction(id: id, kwargs: fields)
+            }
+            return InstructionItem(index: index, prompt: try TextTemplate.render(contextTemplate, row: row), instructions: instructions)
         }
     }
 

@@ -21,6 +21,9 @@ public final class ChatApp: Sendable {
     public let credits: CreditsAPI?
     /// Wellbeing records, review queue, usage signals and break reminders.
     let safeguards: AppWellbeing
+    /// OpenAI-compatible providers whose models chat and the arena offer beside the local ones (Providers.swift);
+    /// nil when the store keeps none.
+    let providers: ProviderRegistry?
 
     /// Sets the chat app up over an opened store: applies migrations, marks replies a crash left `generating`
     /// as `incomplete`, and in `--no-auth` mode finds or creates the implicit local user.
@@ -29,7 +32,7 @@ public final class ChatApp: Sendable {
                              defaultSystemPrompt: String = ChatApp.standardSystemPrompt, defaultModel: String? = nil,
                              maxBodyBytes: Int = 4 << 20, trustForwardedFor: Bool = false,
                              flushInterval: TimeInterval = 0.25, wellbeingPolicies: PolicyStore? = nil,
-                             wellbeingClock: WellbeingClock = .system) async throws -> ChatApp {
+                             wellbeingClock: WellbeingClock = .system, providerKeyFile: String? = nil) async throws -> ChatApp {
         try await store.migrate()
         try await store.markInterruptedReplies()
         try await store.deleteExpiredSessions(now: Date())
@@ -37,17 +40,23 @@ public final class ChatApp: Sendable {
         let safeguards = AppWellbeing(policies: wellbeingPolicies ?? WellbeingPolicies.current,
                                       store: store as? any WellbeingStore, clock: wellbeingClock)
         safeguards.startPurging()
+        var providers: ProviderRegistry?
+        if let arena = store as? any ArenaStore {
+            let keyring = try providerKeyFile.map { try ProviderKeyring(file: $0) } ?? ProviderKeyring(key: .init(size: .bits256))
+            providers = ProviderRegistry(store: arena, keyring: keyring)
+        }
         return ChatApp(store: store, catalog: catalog, metrics: metrics,
                        auth: AppAuth(store: store, accounts: accounts, staticAPIKey: staticAPIKey, localUser: local,
                                      trustForwardedFor: trustForwardedFor),
                        defaultSystemPrompt: defaultSystemPrompt, defaultModel: defaultModel, maxBodyBytes: maxBodyBytes,
-                       flushInterval: flushInterval, safeguards: safeguards)
+                       flushInterval: flushInterval, safeguards: safeguards, providers: providers)
     }
 
     public static let standardSystemPrompt = "You are a helpful assistant."
 
     init(store: any ParleyStore, catalog: ModelCatalog, metrics: ServerMetrics, auth: AppAuth, defaultSystemPrompt: String,
-         defaultModel: String?, maxBodyBytes: Int, flushInterval: TimeInterval, safeguards: AppWellbeing) {
+         defaultModel: String?, maxBodyBytes: Int, flushInterval: TimeInterval, safeguards: AppWellbeing,
+         providers: ProviderRegistry? = nil) {
         self.store = store
         self.catalog = catalog
         self.metrics = metrics
@@ -58,6 +67,7 @@ public final class ChatApp: Sendable {
         self.flushInterval = max(0.05, min(flushInterval, 0.5))
         credits = CreditsAPI(store: store, auth: auth, maxBodyBytes: maxBodyBytes)
         self.safeguards = safeguards
+        self.providers = providers
     }
 
     /// Replies being generated right now.
@@ -93,7 +103,8 @@ public final class ChatApp: Sendable {
         throw AppError(.serviceUnavailable, "unavailable", "No model is loaded.")
     }
 
-    func checkModel(_ id: String?) throws {
+    func checkModel(_ id: String?) async throws {
+        if let providers, try await providers.model(id) != nil { return }
         guard let id, case .ready = catalog.state else { return }
         guard catalog.all.contains(where: { $0.id == id }) else {
             throw AppError.badRequest("Unknown model '\(id)'; GET /api/models lists them.")
@@ -149,7 +160,7 @@ public final class ChatApp: Sendable {
         add(.post, "/api/auth/signout") { request, context in try await app.signout(request, context) }
 
         // Models and settings
-        add(.get, "/api/models") { _, _ in app.models() }
+        add(.get, "/api/models") { _, _ in try await app.models() }
         add(.get, "/api/settings") { _, context in
             let me = try Self.me(context)
             return AppJSON.response(AppJSON.instructions(try await db { try await app.store.customInstructions(userID: me.user.id) }))
@@ -226,6 +237,8 @@ public final class ChatApp: Sendable {
         add(.post, "/api/import") { request, context in try await app.importConversations(request, context) }
 
         registerWellbeing(add)
+        registerProviders(add)
+        registerArena(add)
 
         add(.get, "/api/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"],
@@ -330,12 +343,14 @@ public final class ChatApp: Sendable {
 
     // MARK: Models and settings
 
-    func models() -> Response {
+    func models() async throws -> Response {
         let models = catalog.all
         let fallback = defaultModel.flatMap { id in models.contains { $0.id == id } ? id : nil } ?? models.first?.id
+        let remote = try await providers?.models() ?? []
         return AppJSON.response(.obj([
             ("models", .array(models.map { .obj([("id", .string($0.id)),
-                                                 ("context_length", .int($0.scheduler.configuration.contextLength))]) })),
+                                                 ("context_length", .int($0.scheduler.configuration.contextLength))]) }
+                              + remote.map { .obj([("id", .string($0.id)), ("provider", .string($0.provider.name))]) })),
             ("default", .str(fallback)),
         ]))
     }
@@ -388,7 +403,7 @@ public final class ChatApp: Sendable {
         let me = try Self.me(context)
         let b = try await body(request)
         let model = try b.string("model", maxLength: 200)
-        try checkModel(model)
+        try await checkModel(model)
         let c = Conversation(userID: me.user.id,
                              title: try b.string("title", maxLength: 500)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "",
                              systemPrompt: try b.string("system_prompt", maxLength: 32_000),
@@ -406,7 +421,7 @@ public final class ChatApp: Sendable {
         if b.has("temperature") { c.temperature = try b.number("temperature", in: 0...2) }
         if b.has("model") {
             c.model = try b.string("model", maxLength: 200)
-            try checkModel(c.model)
+            try await checkModel(c.model)
         }
         if b.has("current_leaf_id") { c.currentLeafID = try b.string("current_leaf_id", maxLength: 100) }
         c.updatedAt = Date()
@@ -439,15 +454,18 @@ public final class ChatApp: Sendable {
         } else {
             parentID = c.currentLeafID
         }
-        let served = try servedModel(for: c)
+        let remote = try await providers?.model(c.model)
+        let served = remote == nil ? try servedModel(for: c) : nil
         let instructions = try await db { try await store.customInstructions(userID: me.user.id) }
         let draft = Message(conversationID: c.id, parentID: parentID, role: .user, content: content)
         let branch = Self.branch(to: parentID, in: messages) + [draft]
         let wellbeing = await safeguards.notice(for: branch, userID: me.user.id, acceptLanguage: request.headers[.acceptLanguage])
         // The prompt is checked before anything is written: a message that cannot fit is refused whole.
-        let prompt = try PromptBuilder.build(model: served.model, context: served.scheduler.configuration.contextLength,
-                                             systemPrompt: c.systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
-                                             instructions: instructions, branch: branch, guidance: wellbeing?.guidance)
+        let prompt = try served.map {
+            try PromptBuilder.build(model: $0.model, context: $0.scheduler.configuration.contextLength,
+                                    systemPrompt: c.systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
+                                    instructions: instructions, branch: branch, guidance: wellbeing?.guidance)
+        }
         let user = try await db { try await store.appendMessage(draft, userID: me.user.id) }
         await safeguards.record(wellbeing, userID: me.user.id, conversationID: c.id)
         var newTitle: String?
@@ -458,8 +476,12 @@ public final class ChatApp: Sendable {
             try await db { try await store.updateConversation(c) }
             newTitle = title
         }
+        if let remote {
+            return try await streamProviderReply(identity: me, conversation: c, branch: branch, parent: user, userMessage: user,
+                                                 newTitle: newTitle, model: remote, wellbeing: wellbeing)
+        }
         return try await streamReply(identity: me, conversation: c, branch: branch, parent: user, userMessage: user,
-                                     newTitle: newTitle, prompt: prompt, served: served, wellbeing: wellbeing)
+                                     newTitle: newTitle, prompt: prompt!, served: served!, wellbeing: wellbeing)
     }
 
     func regenerate(_ request: Request, _ context: ParleyRequestContext) async throws -> Response {
@@ -473,12 +495,17 @@ public final class ChatApp: Sendable {
               let parent = messages.first(where: { $0.id == parentID }) else {
             throw AppError.badRequest("'message_id' must be an assistant reply.")
         }
-        let served = try servedModel(for: c)
-        let instructions = try await db { try await store.customInstructions(userID: me.user.id) }
+        let remote = try await providers?.model(c.model)
         let branch = Self.branch(to: parentID, in: messages)
         // The turn was recorded (and any review case opened) when it was sent; a new reply to it records nothing.
         var wellbeing = await safeguards.notice(for: branch, userID: me.user.id, acceptLanguage: request.headers[.acceptLanguage])
         wellbeing?.reviewNotice = nil
+        if let remote {
+            return try await streamProviderReply(identity: me, conversation: c, branch: branch, parent: parent, userMessage: nil,
+                                                 newTitle: nil, model: remote, wellbeing: wellbeing)
+        }
+        let served = try servedModel(for: c)
+        let instructions = try await db { try await store.customInstructions(userID: me.user.id) }
         let prompt = try PromptBuilder.build(model: served.model, context: served.scheduler.configuration.contextLength,
                                              systemPrompt: c.systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
                                              instructions: instructions, branch: branch, guidance: wellbeing?.guidance)

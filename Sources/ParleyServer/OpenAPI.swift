@@ -81,7 +81,7 @@ enum OpenAPIDocument {
         ])),
         ("servers", .array([.obj([("url", "/")])])),
         ("security", .array([.obj([("session", .array([])), ("csrf", .array([]))]), .obj([("apiKey", .array([]))])])),
-        ("paths", merged(paths, CreditsOpenAPI.paths)),
+        ("paths", merged(paths, CreditsOpenAPI.paths + ArenaOpenAPI.paths)),
         ("components", components),
     ])
 

@@ -19,6 +19,8 @@ final class ActiveReply: Sendable {
     let conversationID: RecordID
     private let stopFlag = LockedFlag()
     private let handle = LockedBox<GenerationHandle>()
+    /// What stops a reply that no scheduler generates (a provider's stream).
+    private let stopHook = LockedBox<StopHook>()
 
     init(messageID: RecordID, userID: RecordID, conversationID: RecordID) {
         self.messageID = messageID
@@ -31,11 +33,21 @@ final class ActiveReply: Sendable {
         if stopFlag.value { h.cancel() }
     }
 
+    func onStop(_ action: @escaping @Sendable () -> Void) {
+        stopHook.set(StopHook(action: action))
+        if stopFlag.value { action() }
+    }
+
     /// Stops generation; what was written is kept (`incomplete`).
     func stop() {
         stopFlag.set()
         handle.get()?.cancel()
+        stopHook.get()?.action()
     }
+}
+
+struct StopHook: Sendable {
+    let action: @Sendable () -> Void
 }
 
 final class LockedFlag: @unchecked Sendable {
@@ -129,6 +141,22 @@ enum PromptBuilder {
     /// than `reserve` tokens for the reply.
     static func build(model: Model, context: Int, systemPrompt: String?, defaultSystemPrompt: String,
                       instructions: CustomInstructions, branch: [Message], guidance: String? = nil) throws -> ReplyPrompt {
+        let (system, turns) = systemAndTurns(systemPrompt: systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
+                                             instructions: instructions, branch: branch, guidance: guidance)
+        return try fit(model: model, context: context, system: system, turns: turns)
+    }
+
+    /// The messages a provider gets: the same system text and merged turns as a local model's prompt (the
+    /// provider applies its own template and context limit).
+    static func turns(systemPrompt: String?, defaultSystemPrompt: String, instructions: CustomInstructions,
+                      branch: [Message], guidance: String? = nil) -> [(role: String, content: String)] {
+        let (system, turns) = systemAndTurns(systemPrompt: systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
+                                             instructions: instructions, branch: branch, guidance: guidance)
+        return (system.isEmpty ? [] : [("system", system)]) + turns
+    }
+
+    static func systemAndTurns(systemPrompt: String?, defaultSystemPrompt: String, instructions: CustomInstructions,
+                               branch: [Message], guidance: String?) -> (String, [(role: String, content: String)]) {
         var system = systemPrompt.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
             ?? defaultSystemPrompt
         let about = instructions.aboutMe.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -152,6 +180,10 @@ enum PromptBuilder {
         }
         // The wellbeing guidance for this reply: last in the system text, never stored as a message.
         if let guidance, !guidance.isEmpty { system += (system.isEmpty ? "" : "\n\n") + guidance }
+        return (system, turns)
+    }
+
+    static func fit(model: Model, context: Int, system: String, turns: [(role: String, content: String)]) throws -> ReplyPrompt {
         let reserve = min(256, context / 4)
         var start = 0
         while true {
@@ -281,6 +313,41 @@ struct ReplyJob: Sendable {
         }
         registry.remove(reply)
         if let failure { continuation.yield(ReplyEvent(name: "error", data: .obj([("message", .string(failure))]))) }
+        var done = AppJSON.messagePairs(final)
+        if let newTitle { done.append(("title", .string(newTitle))) }
+        continuation.yield(ReplyEvent(name: "done", data: .obj(done)))
+        continuation.finish()
+    }
+
+    /// The same for a provider's streamed reply: deltas as they come, the end of the stream is a complete reply,
+    /// an error or a stop (the task cancelled) an incomplete one.
+    func run(provider stream: AsyncThrowingStream<String, Error>) async {
+        let text = ReplyText()
+        var failure: String?
+        let flusher = Task { await flushLoop(text) }
+        do {
+            for try await delta in stream {
+                text.append(delta)
+                continuation.yield(ReplyEvent(name: "delta", data: .obj([("text", .string(delta))])))
+            }
+            if Task.isCancelled { failure = "" }
+        } catch {
+            failure = Task.isCancelled ? "" : "\(error)"
+        }
+        flusher.cancel()
+        await flusher.value
+        let status: MessageStatus = failure == nil ? .complete : .incomplete
+        var final = assistant
+        final.content = text.value
+        final.status = status
+        final.updatedAt = Date()
+        do {
+            try await store.updateMessage(id: assistant.id, userID: userID, content: final.content, status: status)
+        } catch {
+            if failure == nil || failure == "" { failure = "The reply could not be saved: \(error)" }
+        }
+        registry.remove(reply)
+        if let failure, !failure.isEmpty { continuation.yield(ReplyEvent(name: "error", data: .obj([("message", .string(failure))]))) }
         var done = AppJSON.messagePairs(final)
         if let newTitle { done.append(("title", .string(newTitle))) }
         continuation.yield(ReplyEvent(name: "done", data: .obj(done)))

@@ -40,10 +40,14 @@ public struct ParleyAPI: Sendable {
         let api = self
         router.get("/health") { _, _ in api.health() }
         router.get("/metrics") { _, _ in api.metricsResponse() }
-        router.get("/v1/models") { _, _ in try api.listModels() }
+        router.get("/v1/models") { _, _ in try await api.listModels() }
         router.get("/v1/models/:id") { _, context in try api.showModel(context.parameters.get("id") ?? "") }
         router.post("/v1/chat/completions") { request, context in
             let f = try await api.fields(request)
+            // A configured provider's model (`PROVIDER/MODEL`): relayed to the provider, not metered here.
+            if let registry = api.app?.providers, let remote = try await registry.model(try f.string("model")) {
+                return try await api.forwardChat(f, model: remote, registry: registry)
+            }
             var plan = try planChat(f, catalog: api.catalog, acceptLanguage: request.headers[.acceptLanguage])
             plan.meter = try await api.openMeter(request, context, model: plan.served.id, promptTokens: plan.prompt.count,
                                                  maxTokens: plan.parameters.maxTokens)
@@ -104,9 +108,15 @@ public struct ParleyAPI: Sendable {
               ("context_length", .int(m.scheduler.configuration.contextLength))])
     }
 
-    func listModels() throws -> Response {
+    func listModels() async throws -> Response {
         if case .loading = catalog.state { _ = try catalog.resolve(nil) }
-        return Self.json(.obj([("object", "list"), ("data", .array(catalog.all.map(modelObject) + encoderModelObjects))]))
+        // Configured providers' models (`PROVIDER/MODEL`), which /v1/chat/completions relays.
+        let remote = (try? await app?.providers?.models()) ?? []
+        let providerObjects: [TemplateValue] = remote.map {
+            .obj([("id", .string($0.id)), ("object", "model"), ("created", .int(Int($0.provider.createdAt.timeIntervalSince1970))),
+                  ("owned_by", .string($0.provider.name))])
+        }
+        return Self.json(.obj([("object", "list"), ("data", .array(catalog.all.map(modelObject) + encoderModelObjects + providerObjects))]))
     }
 
     func showModel(_ id: String) throws -> Response {

@@ -30,6 +30,9 @@ public struct ServerOptions: Sendable {
     public var wellbeingTestClockPath: String?
     /// Sentence-embedding model directories `/v1/embeddings` serves (`--embedding-model`).
     public var embeddingModelPaths: [String] = []
+    /// The file holding the key that seals provider API keys in the database (created 0600 on first use);
+    /// nil keeps a key in memory only (stored provider keys then do not survive a restart).
+    public var providerKeyFile: String?
 
     public init() {}
 
@@ -76,7 +79,8 @@ public enum ParleyServer {
                                               staticAPIKey: options.apiKey, defaultSystemPrompt: options.defaultSystemPrompt,
                                               defaultModel: options.modelIDs.first ?? nil, maxBodyBytes: options.maxBodyBytes,
                                               trustForwardedFor: options.trustForwardedFor,
-                                              wellbeingPolicies: policies, wellbeingClock: clock)
+                                              wellbeingPolicies: policies, wellbeingClock: clock,
+                                              providerKeyFile: options.providerKeyFile)
             } catch {
                 try? await opened.close()
                 throw error

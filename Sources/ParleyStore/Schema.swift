@@ -261,6 +261,9 @@ enum Schema {
                     """,
                 postgres: "CREATE INDEX memories_search ON memories USING GIN (search_vector)"),
         ]),
+        // The arena (blind pairwise votes), benchmark figures beside it, and chat providers with encrypted keys
+        // (ArenaSchema.swift).
+        Migration(version: 6, name: "arena_and_providers", statements: ArenaSchema.statements),
     ]
 
     /// The version a fully migrated database is at.

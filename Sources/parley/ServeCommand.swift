@@ -57,12 +57,15 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
+    static func parleyHome() -> String {
+        ProcessInfo.processInfo.environment["PARLEY_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".parley").path
+    }
+
     /// `--database`, else `$PARLEY_HOME/parley.sqlite` (the directory is created).
     static func databaseURL(_ option: String?) throws -> String {
         if let option, !option.isEmpty { return option }
-        let env = ProcessInfo.processInfo.environment
-        let home = env["PARLEY_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".parley").path
+        let home = Self.parleyHome()
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         return URL(fileURLWithPath: home).appendingPathComponent("parley.sqlite").path
     }
@@ -88,6 +91,8 @@ struct Serve: AsyncParsableCommand {
         let databaseURL = try Self.databaseURL(database)
         options.databaseDescription = Self.redacted(databaseURL)
         options.openStore = { try await openStore(databaseURL) }
+        // Provider API keys are sealed in the database with a key kept beside it, in PARLEY_HOME (0600).
+        options.providerKeyFile = URL(fileURLWithPath: Self.parleyHome()).appendingPathComponent("provider-keys.secret").path
         options.noAuth = noAuth
         options.trustForwardedFor = trustProxy
         options.wellbeingPolicyPath = wellbeingPolicy

@@ -46,12 +46,12 @@ func temporaryDirectory(_ label: String) throws -> URL {
 
     @Test(arguments: [("arc_easy", "acc_norm"), ("arc_challenge", "acc_norm"), ("hellaswag", "acc_norm"),
                       ("piqa", "acc_norm"), ("winogrande", "acc"), ("humaneval", "pass@1"), ("humaneval_bpb", "bits_per_byte"),
-                      ("gsm8k", "exact_match"), ("mbpp", "pass@1")])
+                      ("gsm8k", "exact_match"), ("mbpp", "pass@1"), ("ifeval", "prompt_level_strict_acc")])
     func subsetOnSmolLM2(task: String, metric: String) throws {
         _ = try PulledDatasets.store()
         let runs = try temporaryDirectory(task)
         defer { try? FileManager.default.removeItem(at: runs) }
-        let limit = ["humaneval", "gsm8k", "mbpp"].contains(task) ? 2 : 4
+        let limit = ["humaneval", "gsm8k", "mbpp", "ifeval"].contains(task) ? 2 : 4
         let result = try parley(["eval", "run", "-m", TestModels.smolLM2, "--task", task, "--limit", String(limit),
                                  "--json", "-t", "2", "--runs", runs.path])
         #expect(result.status == 0, "\(result.stderr)")

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore: ArenaStore {
+    public func createBattle(_ battle: ArenaBattle) async throws -> ArenaBattle {
+        try ArenaRules.checkedBattle(battle)
+        return try await write { db in
+            try Self.execute(db, ArenaQueries.insertBattle, ArenaQueries.battleValues(battle))
+            return battle
+        }
+    }
+
+    public func battle(id: RecordID, userID: RecordID) async throws -> ArenaBattle? {
+        try await read { db in try Self.fetchOne(db, ArenaQueries.battle, [.text(id), .text(userID)]).map(ArenaBattle.init(row:)) }
+    }
+
+    public func updateBattleAnswers(id: RecordID, userID: RecordID, answerA: String, answerB: String) async throws {
+        let changed = try await write { db in
+            try Self.execute(db, ArenaQueries.answers, [.text(id), .text(userID), .text(answerA), .text(answerB)])
+        }
+        if changed == 0 { throw StoreError.notFound("arena battle \(id)") }
+    }
+
+    public func voteBattle(id: RecordID, userID: RecordID, winner: ArenaBattle.Winner, now: Date) async throws -> Bool {
+        try await write { db in
+            try Self.execute(db, ArenaQueries.vote, [.text(id), .text(userID), .text(winner.rawValue), .time(now)]) > 0
+        }
+    }
+
+    public func arenaVotes() async throws -> [ArenaVote] {
+        try await read { db in try Self.fetchAll(db, ArenaQueries.votes, []).compactMap { try ArenaVote(row: $0) } }
+    }
+
+    public func saveEvalResult(_ result: EvalResultRecord) async throws {
+        try ArenaRules.checkedEval(result)
+        _ = try await write { db in try Self.execute(db, ArenaQueries.upsertEval, ArenaQueries.evalValues(result)) }
+    }
+
+    public func evalResults() async throws -> [EvalResultRecord] {
+        try await read { db in try Self.fetchAll(db, ArenaQueries.evals, []).map(EvalResultRecord.init(row:)) }
+    }
+
+    public func createProvider(_ provider: StoredProvider) async throws -> StoredProvider {
+        try ArenaRules.checkedProvider(provider)
+        return try await write { db in
+            try Self.execute(db, ArenaQueries.insertProvider, ArenaQueries.providerValues(provider))
+            return provider
+        }
+    }
+
+    public func providers() async throws -> [StoredProvider] {
+        try await read { db in try Self.fetchAll(db, ArenaQueries.providers, []).map(StoredProvider.init(row:)) }
+    }
+
+    public func deleteProvider(id: RecordID) async throws -> Bool {
+        try await write { db in try Self.execute(db, ArenaQueries.deleteProvider, [.text(id)]) > 0 }
+    }
+}
