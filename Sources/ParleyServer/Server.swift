@@ -30,6 +30,8 @@ public struct ServerOptions: Sendable {
     public var wellbeingTestClockPath: String?
     /// Sentence-embedding model directories `/v1/embeddings` serves (`--embedding-model`).
     public var embeddingModelPaths: [String] = []
+    /// `--adapters DIR`: LoRA adapters requests can name as "model:NAME" (see `ModelCatalog.adapterDirectory`).
+    public var adapterDirectory: String?
 
     public init() {}
 
@@ -56,7 +58,7 @@ public enum ParleyServer {
         let policies = try WellbeingSetup.policies(path: options.wellbeingPolicyPath, log: onListening)
         defer { policies.stopWatching() }
         let clock = options.wellbeingTestClockPath.map { WellbeingClock.testOffset(file: URL(fileURLWithPath: $0)) } ?? .system
-        let catalog = ModelCatalog()
+        let catalog = ModelCatalog(adapterDirectory: options.adapterDirectory)
         let metrics = ServerMetrics()
         let encoders: EncoderCatalog
         do {
