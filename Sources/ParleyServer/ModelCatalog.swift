@@ -97,15 +97,6 @@ public final class ModelCatalog: @unchecked Sendable {
         return ServedModel(id: id, model: base.model, scheduler: base.scheduler, adapter: adapter, created: signature.modified)
     }
 
-    /// The adapters "model:NAME" can name now (for the model list).
-    public var adapterNames: [String] {
-        guard let adapterDirectory, let entries = try? FileManager.default.contentsOfDirectory(atPath: adapterDirectory) else { return [] }
-        return entries.sorted().compactMap { entry in
-            if entry.hasSuffix(".gguf") { return String(entry.dropLast(5)) }
-            return FileManager.default.fileExists(atPath: adapterDirectory + "/" + entry + "/current.gguf") ? entry : nil
-        }
-    }
-
     public func shutdown() {
         for m in all { m.scheduler.shutdown() }
     }
