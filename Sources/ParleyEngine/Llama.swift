@@ -88,9 +88,9 @@ final class LlamaModel: LanguageModel, SketchedHead, @unchecked Sendable {
                         workspace: ws)
             project(ws.normed, count: n, Projection(layer.query, ws.query, qLen), Projection(layer.key, ws.key, kvLen),
                     Projection(layer.value, ws.value, kvLen), workspace: ws)
-            adapter?.apply(layer: l, .query, input: ws.normed, count: n, into: ws.query, outStride: qLen, workspace: ws)
-            adapter?.apply(layer: l, .key, input: ws.normed, count: n, into: ws.key, outStride: kvLen, workspace: ws)
-            adapter?.apply(layer: l, .value, input: ws.normed, count: n, into: ws.value, outStride: kvLen, workspace: ws)
+            applyAdapters(adapter, batch, layer: l, .query, input: ws.normed, count: n, into: ws.query, outStride: qLen, workspace: ws)
+            applyAdapters(adapter, batch, layer: l, .key, input: ws.normed, count: n, into: ws.key, outStride: kvLen, workspace: ws)
+            applyAdapters(adapter, batch, layer: l, .value, input: ws.normed, count: n, into: ws.value, outStride: kvLen, workspace: ws)
             ws.forEachToken(n) { t in
                 let angles = ropeTable + t * hp.ropeDimensions
                 applyRoPE(ws.query + t * qLen, heads: hp.headCount, headDim: hp.headDim, ropeDims: hp.ropeDimensions,
@@ -102,18 +102,18 @@ final class LlamaModel: LanguageModel, SketchedHead, @unchecked Sendable {
             attend(layer: l, batch: batch, queries: ws.query, into: ws.attentionOut, hyper: hp, scale: attentionScale,
                    window: nil, workspace: ws)
             layer.output.apply(ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
-            adapter?.apply(layer: l, .output, input: ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
+            applyAdapters(adapter, batch, layer: l, .output, input: ws.attentionOut, count: n, into: ws.scratch, outStride: d, workspace: ws)
             ws.forEachToken(n) { t in addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
 
             // SwiGLU feed-forward block.
             rmsNormRows(ws.hidden, weight: layer.ffnNorm, count: n, width: d, eps: hp.rmsEpsilon, into: ws.normed,
                         workspace: ws)
             project(ws.normed, count: n, Projection(layer.gate, ws.gate, ff), Projection(layer.up, ws.up, ff), workspace: ws)
-            adapter?.apply(layer: l, .gate, input: ws.normed, count: n, into: ws.gate, outStride: ff, workspace: ws)
-            adapter?.apply(layer: l, .up, input: ws.normed, count: n, into: ws.up, outStride: ff, workspace: ws)
+            applyAdapters(adapter, batch, layer: l, .gate, input: ws.normed, count: n, into: ws.gate, outStride: ff, workspace: ws)
+            applyAdapters(adapter, batch, layer: l, .up, input: ws.normed, count: n, into: ws.up, outStride: ff, workspace: ws)
             ws.forEachToken(n) { t in siluGate(ws.gate + t * ff, ws.up + t * ff, count: ff) }
             layer.down.apply(ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
-            adapter?.apply(layer: l, .down, input: ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
+            applyAdapters(adapter, batch, layer: l, .down, input: ws.gate, count: n, into: ws.scratch, outStride: d, workspace: ws)
             ws.forEachToken(n) { t in addInPlace(ws.hidden + t * d, ws.scratch + t * d, count: d) }
         }
         advanceSequences(batch)

@@ -1,3 +1,4 @@
+import Synchronization
 /// The weight matrices a LoRA adapter can adapt, named as in GGUF tensor names (`blk.N.<rawValue>.weight`).
 public enum LoRATarget: String, CaseIterable, Sendable, Codable {
     case query = "attn_q", key = "attn_k", value = "attn_v", output = "attn_output"
@@ -62,6 +63,12 @@ public final class LoRAAdapter: @unchecked Sendable {
     public let alpha: Float
     /// [layer][target]
     public let layers: [[LoRATarget: LoRAWeights]]
+
+    /// Distinguishes this adapter's cached KV blocks from the base model's and other adapters' (a sequence's
+    /// prefix hashes start from it), unique for the process's lifetime.
+    public let cacheIdentity: UInt64 = LoRAAdapter.identities.add(1, ordering: .relaxed).newValue
+
+    private static let identities = Atomic<UInt64>(0)
 
     public init(architecture: String, alpha: Float, layers: [[LoRATarget: LoRAWeights]]) {
         self.architecture = architecture

@@ -97,6 +97,7 @@ public final class ChatApp: Sendable {
     func servedModel(for conversation: Conversation) throws -> ServedModel {
         let models = catalog.all
         if let id = conversation.model, let m = models.first(where: { $0.id == id }) { return m }
+        if let id = conversation.model, id.contains(":"), let m = try? catalog.resolve(id) { return m }  // model:adapter
         if let defaultModel, let m = models.first(where: { $0.id == defaultModel }) { return m }
         if let m = models.first { return m }
         _ = try catalog.resolve(nil)  // loading / failed: 503
@@ -106,7 +107,7 @@ public final class ChatApp: Sendable {
     func checkModel(_ id: String?) async throws {
         if let providers, try await providers.model(id) != nil { return }
         guard let id, case .ready = catalog.state else { return }
-        guard catalog.all.contains(where: { $0.id == id }) else {
+        guard catalog.all.contains(where: { $0.id == id }) || (id.contains(":") && (try? catalog.resolve(id)) != nil) else {
             throw AppError.badRequest("Unknown model '\(id)'; GET /api/models lists them.")
         }
     }

@@ -236,7 +236,8 @@ extension ChatApp {
         let (events, continuation) = AsyncStream<ReplyEvent>.makeStream(bufferingPolicy: .unbounded)
         let submitted: Result<GenerationHandle, ReplySubmitError>
         do {
-            submitted = .success(try served.scheduler.submit(SchedulerRequest(prompt: prompt.tokens, parameters: parameters)))
+            submitted = .success(try served.scheduler.submit(SchedulerRequest(prompt: prompt.tokens, parameters: parameters,
+                                                                                adapter: served.adapter)))
         } catch SchedulerError.queueFull(let n) {
             submitted = .failure(ReplySubmitError(message: "The server is busy (\(n) requests waiting); try again shortly."))
         } catch {

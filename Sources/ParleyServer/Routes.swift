@@ -128,7 +128,8 @@ public struct ParleyAPI: Sendable {
         do {
             let handle = try plan.served.scheduler.submit(SchedulerRequest(prompt: plan.prompt, parameters: plan.parameters,
                                                                            constraint: plan.constraint,
-                                                                           admissionKey: plan.meter?.projectID))
+                                                                           admissionKey: plan.meter?.projectID,
+                                                                           adapter: plan.served.adapter))
             return SubmittedGeneration(handle, meter: plan.meter)
         } catch SchedulerError.queueFull(let n) {
             var e = OpenAIError(status: .tooManyRequests,

@@ -33,6 +33,8 @@ public struct ServerOptions: Sendable {
     /// The file holding the key that seals provider API keys in the database (created 0600 on first use);
     /// nil keeps a key in memory only (stored provider keys then do not survive a restart).
     public var providerKeyFile: String?
+    /// `--adapters DIR`: LoRA adapters requests can name as "model:NAME" (see `ModelCatalog.adapterDirectory`).
+    public var adapterDirectory: String?
 
     public init() {}
 
@@ -59,7 +61,7 @@ public enum ParleyServer {
         let policies = try WellbeingSetup.policies(path: options.wellbeingPolicyPath, log: onListening)
         defer { policies.stopWatching() }
         let clock = options.wellbeingTestClockPath.map { WellbeingClock.testOffset(file: URL(fileURLWithPath: $0)) } ?? .system
-        let catalog = ModelCatalog()
+        let catalog = ModelCatalog(adapterDirectory: options.adapterDirectory)
         let metrics = ServerMetrics()
         let encoders: EncoderCatalog
         do {

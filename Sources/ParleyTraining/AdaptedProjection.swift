@@ -29,12 +29,13 @@ final class ProjectionTape {
 }
 
 /// y = x·Wᵀ + scale·(drop(x)·Aᵀ)·Bᵀ for a frozen W and an optional LoRA pair, and its backward, which
-/// accumulates dA and dB and adds dL/dx into a gradient buffer.
+/// accumulates dA and dB and adds dL/dx into a gradient buffer. Every product runs on the context's pool.
 struct AdaptedProjection {
-    let weight: Matrix  // [out][in]
+    let weight: FrozenMatrix  // [out][in]
     let lora: LoRAParameter?
     let scale: Float
     let dropout: Float
+    let context: ComputeContext
 
     var inFeatures: Int { weight.columns }
     var outFeatures: Int { weight.rows }
@@ -42,7 +43,7 @@ struct AdaptedProjection {
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, tape: ProjectionTape?,
                  random: inout SeededRandom) {
         let n = inFeatures, m = outFeatures
-        gemm(transposeB: true, m: rows, n: m, k: n, x, lda: n, weight.pointer, ldb: n, beta: 0, y, ldc: m)
+        weight.forward(x, xStride: n, count: rows, into: y, yStride: m, context: context)
         guard let lora, let tape else { return }
         let r = lora.weights.rank
         var input = x
@@ -56,11 +57,12 @@ struct AdaptedProjection {
             input = UnsafePointer(tape.dropped.pointer)
         }
         lora.weights.a.withUnsafeBufferPointer { a in
-            gemm(transposeB: true, m: rows, n: r, k: n, input, lda: n, a.baseAddress!, ldb: n, beta: 0, tape.lowRank.pointer, ldc: r)
+            context.gemm(transposeB: true, m: rows, n: r, k: n, input, lda: n, a.baseAddress!, ldb: n, beta: 0,
+                         tape.lowRank.pointer, ldc: r)
         }
         lora.weights.b.withUnsafeBufferPointer { b in
-            gemm(transposeB: true, m: rows, n: m, k: r, alpha: scale, tape.lowRank.pointer, lda: r, b.baseAddress!, ldb: r,
-                 beta: 1, y, ldc: m)
+            context.gemm(transposeB: true, m: rows, n: m, k: r, alpha: scale, tape.lowRank.pointer, lda: r, b.baseAddress!,
+                         ldb: r, beta: 1, y, ldc: m)
         }
     }
 
@@ -68,27 +70,28 @@ struct AdaptedProjection {
     func backward(_ x: UnsafePointer<Float>, rows: Int, gradOut dy: UnsafePointer<Float>, tape: ProjectionTape?,
                   gradInput dx: UnsafeMutablePointer<Float>, scratch: Matrix) {
         let n = inFeatures, m = outFeatures
-        gemm(m: rows, n: n, k: m, dy, lda: m, weight.pointer, ldb: n, beta: 1, dx, ldc: n)
+        weight.backward(dy, dyStride: m, count: rows, into: dx, context: context)
         guard let lora, let tape else { return }
         let r = lora.weights.rank
         // dU = scale·dy·B  [rows][rank], in scratch.
         let gradLowRank = scratch.pointer
         precondition(scratch.count >= rows * r, "scratch too small")
         lora.weights.b.withUnsafeBufferPointer { b in
-            gemm(m: rows, n: r, k: m, alpha: scale, dy, lda: m, b.baseAddress!, ldb: r, beta: 0, gradLowRank, ldc: r)
+            context.gemm(m: rows, n: r, k: m, alpha: scale, dy, lda: m, b.baseAddress!, ldb: r, beta: 0, gradLowRank, ldc: r)
         }
-        gemm(transposeA: true, m: m, n: r, k: rows, alpha: scale, dy, lda: m, tape.lowRank.pointer, ldb: r, beta: 1,
-             lora.gradB.pointer, ldc: r)
+        context.gemm(transposeA: true, m: m, n: r, k: rows, alpha: scale, dy, lda: m, tape.lowRank.pointer, ldb: r, beta: 1,
+                     lora.gradB.pointer, ldc: r)
         let input = dropout > 0 ? UnsafePointer(tape.dropped.pointer) : x
-        gemm(transposeA: true, m: r, n: n, k: rows, gradLowRank, lda: r, input, ldb: n, beta: 1, lora.gradA.pointer, ldc: n)
+        context.gemm(transposeA: true, m: r, n: n, k: rows, gradLowRank, lda: r, input, ldb: n, beta: 1, lora.gradA.pointer,
+                     ldc: n)
         lora.weights.a.withUnsafeBufferPointer { a in
             if dropout > 0 {
                 // dx += (dU·A) ⊙ keep
                 let through = Matrix(rows, n)
-                gemm(m: rows, n: n, k: r, gradLowRank, lda: r, a.baseAddress!, ldb: n, beta: 0, through.pointer, ldc: n)
+                context.gemm(m: rows, n: n, k: r, gradLowRank, lda: r, a.baseAddress!, ldb: n, beta: 0, through.pointer, ldc: n)
                 for i in 0..<(rows * n) { dx[i] += through.pointer[i] * tape.keep.pointer[i] }
             } else {
-                gemm(m: rows, n: n, k: r, gradLowRank, lda: r, a.baseAddress!, ldb: n, beta: 1, dx, ldc: n)
+                context.gemm(m: rows, n: n, k: r, gradLowRank, lda: r, a.baseAddress!, ldb: n, beta: 1, dx, ldc: n)
             }
         }
     }

@@ -78,10 +78,10 @@ final class LayerGradients {
     let query: Matrix  // [rows][qLen]
     let key: Matrix  // [rows][kvLen]
     let value: Matrix  // [rows][kvLen]
-    let scores: Matrix  // [maxLength][maxLength]
+    let scores: Matrix  // [threads × maxLength][maxLength]
     let lowRank: Matrix  // [rows][rank]
 
-    init(layout: BatchLayout, hyper hp: Hyperparameters, rank: Int) {
+    init(layout: BatchLayout, hyper hp: Hyperparameters, rank: Int, threads: Int) {
         let n = layout.rows, d = hp.embeddingLength, ff = hp.feedForwardLength
         let longest = layout.lengths.max() ?? 0
         residual = Matrix(n, d)
@@ -94,7 +94,7 @@ final class LayerGradients {
         query = Matrix(n, hp.queryLength)
         key = Matrix(n, hp.kvLength)
         value = Matrix(n, hp.kvLength)
-        scores = Matrix(longest, longest)
+        scores = Matrix(threads * longest, longest)
         lowRank = Matrix(n, max(1, rank))
     }
 }

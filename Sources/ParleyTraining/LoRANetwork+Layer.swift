@@ -49,7 +49,11 @@ extension LoRANetwork {
                        rstd: tape.ffnRstd.pointer)
         project(.gate, tape.ffnNormed, into: tape.gate)
         project(.up, tape.ffnNormed, into: tape.up)
-        traits.activation.forward(gate: tape.gate.pointer, up: tape.up.pointer, count: n * ff, into: tape.activated.pointer)
+        context.pool.parallelFor(n) { rows in
+            let offset = rows.lowerBound * ff
+            traits.activation.forward(gate: tape.gate.pointer + offset, up: tape.up.pointer + offset, count: rows.count * ff,
+                                      into: tape.activated.pointer + offset)
+        }
         project(.down, tape.activated, into: tape.ffnOut)
         if traits.postNorms {
             rmsNormForward(tape.ffnOut.pointer, weight: layer.postFFNNorm!, rows: n, width: d, eps: hp.rmsEpsilon, into: out,
@@ -82,8 +86,11 @@ extension LoRANetwork {
         g.residual.copy(from: gradOut)
         g.activated.zero()
         backward(.down, input: tape.activated, gradOut: g.branch, into: g.activated)
-        traits.activation.backward(gate: tape.gate.pointer, up: tape.up.pointer, gradOut: g.activated.pointer, count: n * ff,
-                                   gradGate: g.gate.pointer, gradUp: g.up.pointer)
+        context.pool.parallelFor(n) { rows in
+            let o = rows.lowerBound * ff
+            traits.activation.backward(gate: tape.gate.pointer + o, up: tape.up.pointer + o, gradOut: g.activated.pointer + o,
+                                       count: rows.count * ff, gradGate: g.gate.pointer + o, gradUp: g.up.pointer + o)
+        }
         g.normed.zero()
         backward(.gate, input: tape.ffnNormed, gradOut: g.gate, into: g.normed)
         backward(.up, input: tape.ffnNormed, gradOut: g.up, into: g.normed)

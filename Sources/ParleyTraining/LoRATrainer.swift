@@ -31,7 +31,6 @@ public final class LoRATrainer: @unchecked Sendable {
     public init(file: GGUFFile, adapter: LoRAAdapter, dropout: Float = 0, optimizer: OptimizerConfiguration = .init(),
                 seed: UInt64 = 0, threads: Int = 1) throws {
         try optimizer.validate()
-        setMatrixThreads(threads)
         let base = try FrozenModel(file: file)
         hyperparameters = base.hyperparameters
         self.adapter = adapter
@@ -42,7 +41,7 @@ public final class LoRATrainer: @unchecked Sendable {
         lora = configuration
         self.optimizer = optimizer
         self.seed = seed
-        network = try LoRANetwork(base: base, adapter: adapter, dropout: dropout)
+        network = try LoRANetwork(base: base, adapter: adapter, dropout: dropout, context: ComputeContext(threads: threads))
         adam = AdamW(parameterSizes: adapter.orderedWeights.flatMap { [$0.weights.a.count, $0.weights.b.count] })
     }
 
@@ -61,6 +60,16 @@ public final class LoRATrainer: @unchecked Sendable {
         let result = try network.loss(sequences)
         guard result.targets > 0 else { throw TrainingError.noTrainingData("the sequences have no targets") }
         return result.lossSum / Double(result.targets)
+    }
+
+    /// Summed cross-entropy of each sequence's targets (dropout off, no gradients): minus the log-probability
+    /// the model gives the targets. Sequences are run `batchSize` at a time.
+    public func sequenceLosses(_ sequences: [TrainingSequence], batchSize: Int = 16) throws -> [Double] {
+        var losses: [Double] = []
+        for first in stride(from: 0, to: sequences.count, by: max(1, batchSize)) {
+            losses += try network.loss(Array(sequences[first..<min(sequences.count, first + max(1, batchSize))])).perSequence
+        }
+        return losses
     }
 
     /// One optimizer step over `microBatches` (accumulated; the loss is the mean over all their targets).

@@ -1,3 +1,4 @@
+import CParleyKernels
 import Foundation
 
 // Forward and backward of the element-wise and per-row operations of a training step, in F32. Each backward
@@ -34,12 +35,13 @@ func rmsNormBackward(_ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, 
 }
 
 /// Rotary embedding of each head of each row: row t sits at `positions[t]`; `inverse` rotates by −θ (the
-/// backward of the forward rotation, which is orthogonal).
+/// backward of the forward rotation, which is orthogonal). cos and sin are tabulated per position once.
 struct Rotary {
     let headDim: Int
     let ropeDims: Int
     let neox: Bool
     let inverseFrequencies: [Double]
+    private let table = RotaryTable()
 
     init(headDim: Int, ropeDims: Int, base: Float, neox: Bool) {
         self.headDim = headDim
@@ -51,11 +53,11 @@ struct Rotary {
 
     func rotate(_ x: UnsafeMutablePointer<Float>, rows: Int, stride: Int, heads: Int, positions: [Int], inverse: Bool) {
         let half = ropeDims / 2
+        table.extend(to: (positions.max() ?? 0) + 1, inverseFrequencies)
         for t in 0..<rows {
-            let position = Double(positions[t])
+            let angles = positions[t] * half
             for i in 0..<half {
-                let theta = position * inverseFrequencies[i]
-                let c = Float(cos(theta)), s = inverse ? -Float(sin(theta)) : Float(sin(theta))
+                let c = table.cos[angles + i], s = inverse ? -table.sin[angles + i] : table.sin[angles + i]
                 for h in 0..<heads {
                     let v = x + t * stride + h * headDim
                     let (i0, i1) = neox ? (i, i + half) : (2 * i, 2 * i + 1)
@@ -68,42 +70,39 @@ struct Rotary {
     }
 }
 
-/// The MLP's gated activation: SwiGLU (silu) for llama, GeGLU with the tanh GELU for Gemma.
+/// cos and sin of position × frequency for positions 0..<count, [position][frequency].
+final class RotaryTable: @unchecked Sendable {
+    private(set) var cos: [Float] = []
+    private(set) var sin: [Float] = []
+    private var count = 0
+
+    func extend(to positions: Int, _ frequencies: [Double]) {
+        guard positions > count else { return }
+        for p in count..<positions {
+            for f in frequencies {
+                cos.append(Float(Foundation.cos(Double(p) * f)))
+                sin.append(Float(Foundation.sin(Double(p) * f)))
+            }
+        }
+        count = positions
+    }
+}
+
+/// The MLP's gated activation: SwiGLU (silu) for llama, GeGLU with the tanh GELU for Gemma (vectorised in
+/// CParleyKernels' training loops).
 enum GatedActivation {
     case silu, geluTanh
 
-    private static let geluC: Float = 0.797_884_56  // √(2/π)
-    private static let geluK: Float = 0.044_715
+    private var gelu: Int32 { self == .geluTanh ? 1 : 0 }
 
     /// act = f(gate) ⊙ up.
     func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int, into act: UnsafeMutablePointer<Float>) {
-        for i in 0..<count { act[i] = value(gate[i]) * up[i] }
+        pk_train_gated_forward(gelu, gate, up, act, Int64(count))
     }
 
     /// dgate = dact ⊙ up ⊙ f'(gate), dup = dact ⊙ f(gate).
     func backward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, gradOut: UnsafePointer<Float>, count: Int,
                   gradGate: UnsafeMutablePointer<Float>, gradUp: UnsafeMutablePointer<Float>) {
-        for i in 0..<count {
-            let (f, df) = valueAndDerivative(gate[i])
-            gradGate[i] = gradOut[i] * up[i] * df
-            gradUp[i] = gradOut[i] * f
-        }
-    }
-
-    @inline(__always)
-    private func value(_ g: Float) -> Float { valueAndDerivative(g).0 }
-
-    @inline(__always)
-    private func valueAndDerivative(_ g: Float) -> (Float, Float) {
-        switch self {
-        case .silu:
-            let s = 1 / (1 + Foundation.exp(-g))
-            return (g * s, s * (1 + g * (1 - s)))
-        case .geluTanh:
-            let z = Self.geluC * (g + Self.geluK * g * g * g)
-            let t = Foundation.tanh(z)
-            let dz = Self.geluC * (1 + 3 * Self.geluK * g * g)
-            return (0.5 * g * (1 + t), 0.5 * (1 + t) + 0.5 * g * (1 - t * t) * dz)
-        }
+        pk_train_gated_backward(gelu, gate, up, gradOut, gradGate, gradUp, Int64(count))
     }
 }

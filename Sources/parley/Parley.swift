@@ -10,7 +10,7 @@ struct Parley: AsyncParsableCommand {
         abstract: "A self-hosted assistant platform: a native LLM engine, an OpenAI-compatible server and a chat app.",
         subcommands: [Run.self, Complete.self, Tokenize.self, Template.self, Bench.self, Serve.self, Pull.self,
                       Models.self, Show.self, Remove.self, FuzzGGUF.self, Wellbeing.self, Users.self, Credits.self,
-                      Eval.self, Learn.self, MemoryCommand.self]
+                      Eval.self, Learn.self, Adapters.self, MemoryCommand.self]
     )
 }
 

@@ -45,6 +45,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("embedding-model"),
             help: "A sentence-embedding model for /v1/embeddings: a sentence-transformers directory or a name under $PARLEY_HOME/embedding-models (all-MiniLM-L6-v2 is fetched on first use). Repeatable.")
     var embeddingModel: [String] = []
+    @Option(name: .customLong("adapters"),
+            help: "A directory of LoRA adapters requests may name as \"MODEL:NAME\": NAME.gguf, or NAME/current.gguf of an adapter line (`parley learn --registry`); changes apply from the next request, without a restart.")
+    var adapters: String?
 
     func validate() throws {
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
@@ -98,6 +101,7 @@ struct Serve: AsyncParsableCommand {
         options.wellbeingPolicyPath = wellbeingPolicy
         options.wellbeingTestClockPath = wellbeingTestClock
         for reference in embeddingModel { options.embeddingModelPaths.append(try await resolveEmbeddingModel(reference)) }
+        options.adapterDirectory = adapters
         if let systemPrompt { options.defaultSystemPrompt = systemPrompt }
         options.scheduler.parallel = parallel
         options.scheduler.contextLength = contextLength ?? 4096

@@ -56,13 +56,17 @@ public struct SchedulerRequest: @unchecked Sendable {
     public var constraint: DecodingConstraint?
     /// Who the request is for, as the configuration's `admission` policy ranks it (a tenant, say).
     public var admissionKey: String?
+    /// A LoRA adapter for this request alone (validated for the model by the caller): its sequence runs with it
+    /// in the same batches as the others, and shares cached prefixes only with requests of the same adapter.
+    public var adapter: LoRAAdapter?
 
     public init(prompt: [TokenID], parameters: GenerationParameters, constraint: DecodingConstraint? = nil,
-                admissionKey: String? = nil) {
+                admissionKey: String? = nil, adapter: LoRAAdapter? = nil) {
         self.prompt = prompt
         self.parameters = parameters
         self.constraint = constraint
         self.admissionKey = admissionKey
+        self.adapter = adapter
     }
 }
 
@@ -300,6 +304,7 @@ public final class Scheduler: @unchecked Sendable {
     /// Called with `lock` held.
     private func admit(_ slot: Slot) {
         let cache = SequenceCache(pool: pool, capacity: configuration.contextLength)
+        cache.adapter = slot.request.adapter
         slot.cache = cache
         // A prompt that repeats a cached prefix (a system prompt, earlier turns) starts after it.
         slot.cached = cache.adoptCachedPrefix(of: slot.request.prompt)
