@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "ParleyServer",
             dependencies: [
-                "ParleyWellbeing", "ParleyCredits",
+                "ParleyWellbeing", "ParleyCredits", "ParleyMemory",
                 "ParleyEngine", "ParleyTokenizer", "ParleyStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -158,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "ParleyAppTests",
             dependencies: [
-                "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley", "ParleyWellbeing",
+                "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley", "ParleyWellbeing", "ParleyMemory",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ParleyEngine
+import ParleyMemory
 import ParleyStore
 
 /// What `parley serve` runs with.
@@ -76,7 +77,8 @@ public enum ParleyServer {
                                               staticAPIKey: options.apiKey, defaultSystemPrompt: options.defaultSystemPrompt,
                                               defaultModel: options.modelIDs.first ?? nil, maxBodyBytes: options.maxBodyBytes,
                                               trustForwardedFor: options.trustForwardedFor,
-                                              wellbeingPolicies: policies, wellbeingClock: clock)
+                                              wellbeingPolicies: policies, wellbeingClock: clock,
+                                              embedder: encoders.encoders.first)
             } catch {
                 try? await opened.close()
                 throw error
