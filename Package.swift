@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "ParleyServer",
             dependencies: [
-                "ParleyWellbeing", "ParleyCredits", "ParleyEval",
+                "ParleyWellbeing", "ParleyCredits", "ParleyEval", "ParleyMemory",
                 "ParleyEngine", "ParleyTokenizer", "ParleyStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "ParleyAppTests",
             dependencies: [
-                "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley", "ParleyWellbeing",
+                "ParleyServer", "ParleyStore", "ParleyEngine", "ParleyTestSupport", "parley", "ParleyWellbeing", "ParleyMemory",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -61,6 +61,7 @@ export PARLEY_HOME="$home"
 export PARLEY_URL="http://127.0.0.1:$port"
 export PARLEY_SERVE_CMD="$(printf '%q ' "$bin" serve -m "$model" --ctx 2048 -t 2 --host 127.0.0.1 --port "$port")"
 export PARLEY_ARTIFACTS="$artifacts"
+export PARLEY_EMBEDDING_MODEL_DIR="${PARLEY_TEST_MODELS:-.models}/all-MiniLM-L6-v2"  # test_memory.py's server
 export CHROMIUM="$chromium_bin" CHROMEDRIVER="$chromedriver_bin"
 export SE_OFFLINE=true  # Selenium Manager must not reach the network
 unset PARLEY_API_KEY

@@ -11,6 +11,8 @@ command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 command -v unshare >/dev/null 2>&1 && command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux)
 # OpenBLAS for the training GEMMs (ParleyTraining links libopenblas).
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need_apt+=(libopenblas-dev)
+# Project files: PDF text is extracted with poppler's pdftotext.
+command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi

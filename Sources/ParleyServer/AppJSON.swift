@@ -100,6 +100,13 @@ enum AppJSON {
               ("created_at", .time(k.createdAt)), ("last_used_at", .time(k.lastUsedAt)), ("revoked_at", .time(k.revokedAt))])
     }
 
+    static func conversation(_ c: Conversation, temporary: Bool, projectID: RecordID? = nil) -> TemplateValue {
+        guard case .object(var o) = conversation(c) else { return conversation(c) }
+        o["temporary"] = .bool(temporary)
+        o["project_id"] = .str(projectID)
+        return .object(o)
+    }
+
     static func conversation(_ c: Conversation) -> TemplateValue {
         .obj([("id", .string(c.id)), ("title", .string(c.title)), ("system_prompt", .str(c.systemPrompt)),
               ("temperature", .dbl(c.temperature)), ("model", .str(c.model)), ("current_leaf_id", .str(c.currentLeafID)),

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import ParleyWellbeing
 import ParleyEngine
+import ParleyMemory
 import ParleyStore
 import ParleyTokenizer
 
@@ -24,6 +25,12 @@ public final class ChatApp: Sendable {
     /// OpenAI-compatible providers whose models chat and the arena offer beside the local ones (Providers.swift);
     /// nil when the store keeps none.
     let providers: ProviderRegistry?
+    /// Saved memories and chat-history reference (AppMemory.swift); nil without an embedding model.
+    let memory: ChatMemory?
+    /// Project files for chat (AppProjects.swift); nil without an embedding model.
+    let library: ProjectLibrary?
+    /// Where memory settings, temporary conversations and the history index live (nil: a store without them).
+    var chatMemoryStore: (any ChatMemoryStore)? { store as? any ChatMemoryStore }
 
     /// Sets the chat app up over an opened store: applies migrations, marks replies a crash left `generating`
     /// as `incomplete`, and in `--no-auth` mode finds or creates the implicit local user.
@@ -32,7 +39,8 @@ public final class ChatApp: Sendable {
                              defaultSystemPrompt: String = ChatApp.standardSystemPrompt, defaultModel: String? = nil,
                              maxBodyBytes: Int = 4 << 20, trustForwardedFor: Bool = false,
                              flushInterval: TimeInterval = 0.25, wellbeingPolicies: PolicyStore? = nil,
-                             wellbeingClock: WellbeingClock = .system, providerKeyFile: String? = nil) async throws -> ChatApp {
+                             wellbeingClock: WellbeingClock = .system, providerKeyFile: String? = nil,
+                             embedder: (any TextEmbedder)? = nil) async throws -> ChatApp {
         try await store.migrate()
         try await store.markInterruptedReplies()
         try await store.deleteExpiredSessions(now: Date())
@@ -49,14 +57,16 @@ public final class ChatApp: Sendable {
                        auth: AppAuth(store: store, accounts: accounts, staticAPIKey: staticAPIKey, localUser: local,
                                      trustForwardedFor: trustForwardedFor),
                        defaultSystemPrompt: defaultSystemPrompt, defaultModel: defaultModel, maxBodyBytes: maxBodyBytes,
-                       flushInterval: flushInterval, safeguards: safeguards, providers: providers)
+                       flushInterval: flushInterval, safeguards: safeguards, providers: providers,
+                       memory: embedder.flatMap { e in (store as? any ChatMemoryStore).map { ChatMemory(store: $0, embedder: e) } },
+                       library: embedder.flatMap { e in (store as? any ProjectStore).map { ProjectLibrary(store: $0, embedder: e) } })
     }
 
     public static let standardSystemPrompt = "You are a helpful assistant."
 
     init(store: any ParleyStore, catalog: ModelCatalog, metrics: ServerMetrics, auth: AppAuth, defaultSystemPrompt: String,
          defaultModel: String?, maxBodyBytes: Int, flushInterval: TimeInterval, safeguards: AppWellbeing,
-         providers: ProviderRegistry? = nil) {
+         providers: ProviderRegistry? = nil, memory: ChatMemory? = nil, library: ProjectLibrary? = nil) {
         self.store = store
         self.catalog = catalog
         self.metrics = metrics
@@ -68,6 +78,8 @@ public final class ChatApp: Sendable {
         credits = CreditsAPI(store: store, auth: auth, maxBodyBytes: maxBodyBytes)
         self.safeguards = safeguards
         self.providers = providers
+        self.memory = memory
+        self.library = library
     }
 
     /// Replies being generated right now.
@@ -197,7 +209,9 @@ public final class ChatApp: Sendable {
             let c = try await app.conversation(try Self.id(context), me)
             async let messages = db { try await app.store.messages(conversationID: c.id, userID: me.user.id) }
             async let feedback = db { try await app.store.feedback(conversationID: c.id, userID: me.user.id) }
-            return AppJSON.response(.obj([("conversation", AppJSON.conversation(c)),
+            let conversationJSON = AppJSON.conversation(c, temporary: try await app.isTemporary(c),
+                                                        projectID: try await app.project(of: c)?.id)
+            return AppJSON.response(.obj([("conversation", conversationJSON),
                                           ("messages", .array(try await messages.map(AppJSON.message))),
                                           ("feedback", .array(try await feedback.map(AppJSON.feedback)))]))
         }
@@ -229,10 +243,14 @@ public final class ChatApp: Sendable {
             let me = try Self.me(context)
             let items = try await db { try await app.store.exportConversations(userID: me.user.id) }
             let records = try await db { try await app.safeguards.store?.wellbeingRecords(userID: me.user.id, since: nil) ?? [] }
+            let memory = try await app.memoryExport(userID: me.user.id)
             let day = ISOTime.string(Date()).prefix(10)
-            return AppJSON.response(.obj([("version", 1), ("exported_at", .time(Date())),
-                                          ("conversations", .array(items.map(AppJSON.export))),
-                                          ("wellbeing_records", .array(records.map(WellbeingJSON.record)))]),
+            var document: [(String, TemplateValue)] = [("version", 1), ("exported_at", .time(Date())),
+                                                       ("conversations", .array(items.map(AppJSON.export))),
+                                                       ("wellbeing_records", .array(records.map(WellbeingJSON.record)))]
+            document += memory
+            document += try await app.projectExport(userID: me.user.id)
+            return AppJSON.response(.obj(document),
                                     headers: [.contentDisposition: "attachment; filename=\"parley-export-\(day).json\""])
         }
         add(.post, "/api/import") { request, context in try await app.importConversations(request, context) }
@@ -240,6 +258,8 @@ public final class ChatApp: Sendable {
         registerWellbeing(add)
         registerProviders(add)
         registerArena(add)
+        registerMemory(add)
+        registerProjects(add)
 
         add(.get, "/api/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"],
@@ -409,8 +429,25 @@ public final class ChatApp: Sendable {
                              title: try b.string("title", maxLength: 500)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "",
                              systemPrompt: try b.string("system_prompt", maxLength: 32_000),
                              temperature: try b.number("temperature", in: 0...2), model: model)
+        let temporary = try b.bool("temporary") ?? false
+        let projectID = try b.string("project_id", maxLength: 100)
+        if let projectID {
+            let projects = try requireProjects()
+            _ = try await project(projectID, me, projects)
+        }
+        if temporary, chatMemoryStore == nil {
+            throw AppError(.serviceUnavailable, "unavailable", "This database cannot keep temporary chats apart.")
+        }
         let created = try await db { try await store.createConversation(c) }
-        return AppJSON.response(AppJSON.conversation(created), status: .created)
+        if temporary, let memoryStore = chatMemoryStore {
+            _ = try await db { try await memoryStore.markTemporary(conversationID: created.id, userID: me.user.id) }
+        }
+        if let projectID, let projects = projectStore {
+            guard try await db({ try await projects.setProject(projectID, conversationID: created.id, userID: me.user.id) }) else {
+                throw AppError.notFound("Project")
+            }
+        }
+        return AppJSON.response(AppJSON.conversation(created, temporary: temporary, projectID: projectID), status: .created)
     }
 
     func patchConversation(_ request: Request, _ context: ParleyRequestContext) async throws -> Response {
@@ -481,8 +518,20 @@ public final class ChatApp: Sendable {
             return try await streamProviderReply(identity: me, conversation: c, branch: branch, parent: user, userMessage: user,
                                                  newTitle: newTitle, model: remote, wellbeing: wellbeing)
         }
+        guard let served, let prompt else { throw AppError.badRequest("No model serves this conversation.") }
+        // Memory and project files are read (and "remember …" acted on) for local models, whose prompt Parley builds.
+        let contextLength = served.scheduler.configuration.contextLength
+        let memoryTurn = await self.memoryTurn(userID: me.user.id, conversation: c, message: user, query: content,
+                                               model: served.model, context: contextLength)
+        let projectTurn = await self.projectTurn(conversation: c, query: content, model: served.model, context: contextLength)
+        let extra = Self.joinedGuidance(projectTurn.guidance, memoryTurn.guidance)
+        let finalPrompt = extra == nil ? prompt : (try? PromptBuilder.build(
+            model: served.model, context: contextLength, systemPrompt: c.systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
+            instructions: instructions, branch: branch,
+            guidance: Self.joinedGuidance(projectTurn.guidance, memoryTurn.guidance, wellbeing?.guidance))) ?? prompt
         return try await streamReply(identity: me, conversation: c, branch: branch, parent: user, userMessage: user,
-                                     newTitle: newTitle, prompt: prompt!, served: served!, wellbeing: wellbeing)
+                                     newTitle: newTitle, prompt: finalPrompt, served: served, wellbeing: wellbeing,
+                                     memoryEvent: memoryTurn.event(files: projectTurn))
     }
 
     func regenerate(_ request: Request, _ context: ParleyRequestContext) async throws -> Response {
@@ -507,11 +556,19 @@ public final class ChatApp: Sendable {
         }
         let served = try servedModel(for: c)
         let instructions = try await db { try await store.customInstructions(userID: me.user.id) }
+        // A new reply reads memory again for the same turn but changes nothing.
+        let lastUser = branch.last(where: { $0.role == .user })?.content ?? ""
+        let memoryTurn = await self.memoryTurn(userID: me.user.id, conversation: c, message: nil, query: lastUser,
+                                               model: served.model, context: served.scheduler.configuration.contextLength)
+        let projectTurn = await self.projectTurn(conversation: c, query: lastUser, model: served.model,
+                                                 context: served.scheduler.configuration.contextLength)
         let prompt = try PromptBuilder.build(model: served.model, context: served.scheduler.configuration.contextLength,
                                              systemPrompt: c.systemPrompt, defaultSystemPrompt: defaultSystemPrompt,
-                                             instructions: instructions, branch: branch, guidance: wellbeing?.guidance)
+                                             instructions: instructions, branch: branch,
+                                             guidance: Self.joinedGuidance(projectTurn.guidance, memoryTurn.guidance, wellbeing?.guidance))
         return try await streamReply(identity: me, conversation: c, branch: branch, parent: parent, userMessage: nil,
-                                     newTitle: nil, prompt: prompt, served: served, wellbeing: wellbeing)
+                                     newTitle: nil, prompt: prompt, served: served, wellbeing: wellbeing,
+                                     memoryEvent: memoryTurn.event(files: projectTurn))
     }
 
     func putFeedback(_ request: Request, _ context: ParleyRequestContext) async throws -> Response {

@@ -93,7 +93,7 @@ enum OpenAPIDocument {
         return .object(o)
     }
 
-    private static let paths: TemplateValue = .obj(appPaths + WellbeingOpenAPI.paths)
+    private static let paths: TemplateValue = .obj(appPaths + WellbeingOpenAPI.paths + MemoryOpenAPI.paths + ProjectOpenAPI.paths)
 
     private static let appPaths: [(String, TemplateValue)] = [
         ("/api/session", .obj([
@@ -154,7 +154,8 @@ enum OpenAPIDocument {
             ("post", op("Start a conversation", tag: "conversations",
                         body: object([("title", string), ("system_prompt", nullable("string")),
                                       ("temperature", nullable("number", [("minimum", 0), ("maximum", 2)])),
-                                      ("model", nullable("string"))]),
+                                      ("model", nullable("string")), ("temporary", .obj([("type", "boolean")])),
+                                      ("project_id", nullable("string"))]),
                         responses: [("201", reply("The conversation", ref("Conversation")))])),
         ])),
         ("/api/conversations/{id}", .obj([
@@ -224,7 +225,7 @@ enum OpenAPIDocument {
             ("TooManyRequests", .obj([("description", "Too many failed sign-ins"), ("content", jsonContent(ref("Error"))),
                                       ("headers", .obj([("Retry-After", .obj([("schema", .obj([("type", "integer")]))]))]))])),
         ])),
-        ("schemas", .obj(schemas + WellbeingOpenAPI.schemas)),
+        ("schemas", .obj(schemas + WellbeingOpenAPI.schemas + MemoryOpenAPI.schemas + ProjectOpenAPI.schemas)),
     ])
 
     private static let schemas: [(String, TemplateValue)] = [
@@ -240,7 +241,8 @@ enum OpenAPIDocument {
                               required: ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"])),
             ("Conversation", object([("id", string), ("title", string), ("system_prompt", nullable("string")),
                                      ("temperature", nullable("number")), ("model", nullable("string")),
-                                     ("current_leaf_id", nullable("string")), ("created_at", time), ("updated_at", time)],
+                                     ("current_leaf_id", nullable("string")), ("created_at", time), ("updated_at", time),
+                                     ("temporary", .obj([("type", "boolean")]))],
                                     required: ["id", "title", "system_prompt", "temperature", "model", "current_leaf_id", "created_at", "updated_at"])),
             ("Message", object([("id", string), ("conversation_id", string), ("parent_id", nullable("string")),
                                 ("role", .obj([("type", "string"), ("enum", .array(["system", "user", "assistant"]))])),

@@ -214,7 +214,7 @@ extension ChatApp {
     /// is created at once (`generating`), flushed while it grows, and finished `complete` or `incomplete`.
     func streamReply(identity: Identity, conversation: Conversation, branch: [Message], parent: Message,
                      userMessage: Message?, newTitle: String?, prompt: ReplyPrompt, served: ServedModel,
-                     wellbeing: WellbeingNotice? = nil) async throws -> Response {
+                     wellbeing: WellbeingNotice? = nil, memoryEvent: ReplyEvent? = nil) async throws -> Response {
         let userID = identity.user.id
         let assistant = try await db {
             try await store.appendMessage(Message(conversationID: conversation.id, parentID: parent.id, role: .assistant,
@@ -231,6 +231,7 @@ extension ChatApp {
         var first: [ReplyEvent] = []
         if let userMessage { first.append(ReplyEvent(name: "user", data: AppJSON.message(userMessage))) }
         if let wellbeing { first.append(ReplyEvent(name: "wellbeing", data: wellbeing.json)) }
+        if let memoryEvent { first.append(memoryEvent) }
         first.append(ReplyEvent(name: "assistant", data: AppJSON.message(assistant)))
 
         let (events, continuation) = AsyncStream<ReplyEvent>.makeStream(bufferingPolicy: .unbounded)

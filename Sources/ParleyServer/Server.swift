@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ParleyEngine
+import ParleyMemory
 import ParleyStore
 
 /// What `parley serve` runs with.
@@ -82,7 +83,8 @@ public enum ParleyServer {
                                               defaultModel: options.modelIDs.first ?? nil, maxBodyBytes: options.maxBodyBytes,
                                               trustForwardedFor: options.trustForwardedFor,
                                               wellbeingPolicies: policies, wellbeingClock: clock,
-                                              providerKeyFile: options.providerKeyFile)
+                                              providerKeyFile: options.providerKeyFile,
+                                              embedder: encoders.encoders.first)
             } catch {
                 try? await opened.close()
                 throw error

@@ -264,6 +264,119 @@ enum Schema {
         // The arena (blind pairwise votes), benchmark figures beside it, and chat providers with encrypted keys
         // (ArenaSchema.swift).
         Migration(version: 6, name: "arena_and_providers", statements: ArenaSchema.statements),
+        // Memory in chat (issue 9): the per-user auto-memory switch, temporary conversations (they neither read
+        // nor write memory), and the index of the user's earlier messages that chat-history reference searches,
+        // kept like `memories` (search terms with FTS5 triggers / a generated tsvector, base64 embeddings).
+        // Everything cascades from the user, and snippets from their conversation.
+        Migration(version: 7, name: "memory_chat", statements: [
+            .both("""
+                CREATE TABLE memory_settings (
+                    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                    auto_memory INTEGER NOT NULL DEFAULT 1 CHECK (auto_memory IN (0, 1)),
+                    updated_at BIGINT NOT NULL
+                )
+                """),
+            .both("""
+                CREATE TABLE temporary_conversations (
+                    conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE
+                )
+                """),
+            .both("""
+                CREATE TABLE history_snippets (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                    message_id TEXT NOT NULL,
+                    text TEXT NOT NULL CHECK (length(text) > 0),
+                    search_terms TEXT NOT NULL,
+                    embedding TEXT NOT NULL,
+                    embedding_model TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """),
+            .both("CREATE INDEX history_snippets_by_user ON history_snippets (user_id, created_at)"),
+            .both("CREATE INDEX history_snippets_by_conversation ON history_snippets (conversation_id)"),
+            .dialects(
+                sqlite: "CREATE VIRTUAL TABLE history_snippets_fts USING fts5(snippet_id UNINDEXED, user_id UNINDEXED, terms, tokenize = 'unicode61')",
+                postgres: "ALTER TABLE history_snippets ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_terms)) STORED"),
+            .dialects(
+                sqlite: """
+                    CREATE TRIGGER history_snippets_fts_insert AFTER INSERT ON history_snippets BEGIN
+                        INSERT INTO history_snippets_fts (snippet_id, user_id, terms) VALUES (new.id, new.user_id, new.search_terms);
+                    END;
+                    CREATE TRIGGER history_snippets_fts_delete AFTER DELETE ON history_snippets BEGIN
+                        DELETE FROM history_snippets_fts WHERE snippet_id = old.id;
+                    END
+                    """,
+                postgres: "CREATE INDEX history_snippets_search ON history_snippets USING GIN (search_vector)"),
+        ]),
+        // Projects (issue 9): conversations grouped with shared instructions and files; each file's extracted text
+        // in chunks indexed like memories (search terms with FTS5 triggers / a generated tsvector, base64
+        // embeddings). A project's deletion takes its files and chunks and leaves its conversations; the user's
+        // takes everything.
+        Migration(version: 8, name: "chat_projects", statements: [
+            .both("""
+                CREATE TABLE chat_projects (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL CHECK (length(name) > 0),
+                    instructions TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """),
+            .both("CREATE INDEX chat_projects_by_user ON chat_projects (user_id, updated_at)"),
+            .both("""
+                CREATE TABLE chat_project_conversations (
+                    conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+                    project_id TEXT NOT NULL REFERENCES chat_projects(id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE
+                )
+                """),
+            .both("CREATE INDEX chat_project_conversations_by_project ON chat_project_conversations (project_id)"),
+            .both("""
+                CREATE TABLE chat_project_files (
+                    id TEXT PRIMARY KEY,
+                    project_id TEXT NOT NULL REFERENCES chat_projects(id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    media_type TEXT NOT NULL,
+                    size BIGINT NOT NULL,
+                    chunk_count BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """),
+            .both("CREATE INDEX chat_project_files_by_project ON chat_project_files (project_id, created_at)"),
+            .both("""
+                CREATE TABLE chat_project_chunks (
+                    id TEXT PRIMARY KEY,
+                    file_id TEXT NOT NULL REFERENCES chat_project_files(id) ON DELETE CASCADE,
+                    project_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    ordinal BIGINT NOT NULL,
+                    text TEXT NOT NULL CHECK (length(text) > 0),
+                    search_terms TEXT NOT NULL,
+                    embedding TEXT NOT NULL,
+                    embedding_model TEXT NOT NULL
+                )
+                """),
+            .both("CREATE INDEX chat_project_chunks_by_project ON chat_project_chunks (project_id)"),
+            .both("CREATE INDEX chat_project_chunks_by_file ON chat_project_chunks (file_id)"),
+            .dialects(
+                sqlite: "CREATE VIRTUAL TABLE chat_project_chunks_fts USING fts5(chunk_id UNINDEXED, project_id UNINDEXED, terms, tokenize = 'unicode61')",
+                postgres: "ALTER TABLE chat_project_chunks ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_terms)) STORED"),
+            .dialects(
+                sqlite: """
+                    CREATE TRIGGER chat_project_chunks_fts_insert AFTER INSERT ON chat_project_chunks BEGIN
+                        INSERT INTO chat_project_chunks_fts (chunk_id, project_id, terms) VALUES (new.id, new.project_id, new.search_terms);
+                    END;
+                    CREATE TRIGGER chat_project_chunks_fts_delete AFTER DELETE ON chat_project_chunks BEGIN
+                        DELETE FROM chat_project_chunks_fts WHERE chunk_id = old.id;
+                    END
+                    """,
+                postgres: "CREATE INDEX chat_project_chunks_search ON chat_project_chunks USING GIN (search_vector)"),
+        ]),
     ]
 
     /// The version a fully migrated database is at.

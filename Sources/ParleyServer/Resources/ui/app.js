@@ -29,6 +29,11 @@ const S = {
   streaming: null, // {controller, convId, assistantId, stopRequested}
   notes: new Map(), // message id → 'stopped' | 'error: …' (what this page saw happen to an incomplete reply)
   wellbeing: new Map(), // assistant message id → the stream's `wellbeing` event (crisis_support), for the resource card
+  memory: new Map(), // assistant message id → the stream's `memory` event (memories and earlier chats used)
+  temporary: false, // the next new chat is temporary (neither reads nor writes memory)
+  projects: [], // the user's projects
+  pendingProject: null, // the project the next new chat joins
+  openProject: null, // the project shown in the project dialog
   editing: null, // id of the user message being edited
   stick: true, // the view follows the stream unless the user scrolled up
   pollTimer: null,
@@ -351,7 +356,7 @@ async function enterApp() {
   $('settings-dialog').querySelector('[data-tab="admin"]').hidden = !u.is_admin || !S.auth;
   $('account-line').textContent = S.auth ? `${u.display_name} · ${u.email}${u.is_admin ? ' · administrator' : ''}` : 'Local user (no-auth mode)';
   window.dispatchEvent(new CustomEvent('parley:signed-in', { detail: { user: u, auth: S.auth, api } })); // wellbeing.js
-  await Promise.all([loadModels(), loadConversations()]);
+  await Promise.all([loadModels(), loadConversations(), loadProjects()]);
   await routeFromHash();
   $('composer-input').focus();
 }
@@ -539,6 +544,7 @@ function resetChat() {
 
 function newChat() {
   stopPolling();
+  S.pendingProject = null;
   S.conv = null;
   S.messages = [];
   S.tree = buildTree([]);
@@ -614,6 +620,15 @@ function renderAll(opts = {}) {
 function renderHeader() {
   const title = S.conv ? S.conv.title || 'New chat' : 'New chat';
   $('chat-title').textContent = title;
+  const temporary = S.conv ? !!S.conv.temporary : S.temporary;
+  show($('temporary-badge'), temporary);
+  show($('temporary-toggle'), !S.conv);
+  const projectId = S.conv ? S.conv.project_id : S.pendingProject;
+  const project = projectId ? S.projects.find((p) => p.id === projectId) : null;
+  show($('project-badge'), !!projectId);
+  $('project-badge').textContent = project ? `Project: ${project.name}` : 'Project';
+  $('project-badge').dataset.id = projectId || '';
+  $('temporary-toggle').setAttribute('aria-pressed', String(S.temporary));
   document.title = S.conv && S.conv.title ? `${S.conv.title} · Parley` : 'Parley';
 }
 
@@ -665,6 +680,8 @@ function messageNode(m, isLastAssistant) {
   const body = el('div', { class: 'msg-body' }, content);
   const note = statusNote(m);
   if (note) body.append(el('p', { class: `msg-status ${note.cls}`, 'data-testid': 'message-status', 'data-state': note.cls }, note.text));
+  const used = m.role === 'assistant' ? memoryUsedNode(S.memory.get(m.id)) : null;
+  if (used) body.append(used);
   if (m.role === 'assistant') article.append(el('div', { class: 'avatar bot', 'aria-hidden': 'true' }, '◆'));
   article.append(body);
 
@@ -865,6 +882,8 @@ async function ensureConversation() {
   if (model) body.model = model;
   if (S.pending.system_prompt) body.system_prompt = S.pending.system_prompt;
   if (S.pending.temperature !== null && S.pending.temperature !== undefined) body.temperature = S.pending.temperature;
+  if (S.temporary) body.temporary = true;
+  if (S.pendingProject) body.project_id = S.pendingProject;
   const conv = await api.post('/api/conversations', body);
   S.conv = conv;
   S.messages = [];
@@ -931,9 +950,15 @@ async function runStream(path, body, { optimistic = null, previousLeaf = null } 
           window.dispatchEvent(new CustomEvent('parley:wellbeing', { detail: data })); // wellbeing.js: review notice
           break;
         }
+        case 'memory': {
+          st.memory = data;
+          if (data && data.update) memoryNotice(data.update);
+          break;
+        }
         case 'assistant': {
           st.assistantId = data.id;
           if (st.wellbeing) S.wellbeing.set(data.id, st.wellbeing);
+          if (st.memory) S.memory.set(data.id, st.memory);
           if (!here()) return;
           addOrReplaceMessage({ ...data, content: data.content || '', status: 'generating' });
           S.leafId = data.id;
@@ -1161,6 +1186,7 @@ function selectSettingsTab(name) {
   for (const tab of document.querySelectorAll('.settings-tabs [data-tab]')) tab.setAttribute('aria-selected', String(tab.dataset.tab === name));
   for (const panel of document.querySelectorAll('.settings-panel')) panel.hidden = panel.dataset.panel !== name;
   if (name === 'instructions') loadInstructions();
+  if (name === 'memory') { $('memory-search').value = ''; $('memory-list').replaceChildren(); $('memory-status').textContent = ''; loadMemories(); }
   if (name === 'keys') loadKeys();
   if (name === 'admin') loadAdmin();
 }
@@ -1318,6 +1344,296 @@ $('signup-toggle').addEventListener('change', async (e) => {
   } finally {
     e.target.disabled = false;
   }
+});
+
+// ------------------------------------------------------------------ Memory
+
+/** Under a reply: which saved memories and earlier chats went into it (the stream's `memory` event). */
+function memoryUsedNode(info) {
+  if (!info) return null;
+  const used = info.used || [];
+  const history = info.history || [];
+  if (info.temporary) {
+    return el('p', { class: 'memory-used muted', 'data-testid': 'memory-temporary' }, 'Temporary chat: memory was not used or changed');
+  }
+  const files = info.files || [];
+  if (used.length === 0 && history.length === 0 && files.length === 0) return null;
+  const parts = [];
+  if (files.length) parts.push(`${files.length} file ${files.length === 1 ? 'excerpt' : 'excerpts'}`);
+  if (used.length) parts.push(`${used.length} ${used.length === 1 ? 'memory' : 'memories'}`);
+  if (history.length) parts.push(`${history.length} earlier ${history.length === 1 ? 'chat' : 'chats'}`);
+  const list = el('ul', {},
+    ...files.map((f) => el('li', { 'data-testid': 'file-citation', 'data-file-id': f.file_id },
+      el('span', { class: 'citation' }, `[${f.n}] `), `${f.name} (part ${f.part}): `, el('span', { class: 'source' }, f.text.length > 160 ? `${f.text.slice(0, 160)}…` : f.text))),
+    ...used.map((m) => el('li', { 'data-testid': 'memory-used-item', 'data-id': m.id }, m.text)),
+    ...history.map((h) => el('li', { 'data-testid': 'memory-history-item' },
+      el('a', { href: `#/c/${encodeURIComponent(h.conversation_id)}`, class: 'source' }, 'Earlier chat: '), h.text)));
+  return el('details', { class: 'memory-used', 'data-testid': 'memory-used' },
+    el('summary', { 'data-testid': 'memory-used-summary' }, `Used ${parts.join(' and ')}`), list);
+}
+
+/** The "memory updated" notice, with undo. */
+function memoryNotice(update) {
+  const memories = update.memories || [];
+  let text;
+  switch (update.action) {
+    case 'remembered': case 'proposed':
+      text = `Memory updated: ${memories.map((m) => `“${m.text}”`).join(', ')}`; break;
+    case 'forgotten':
+      text = `Forgot ${memories.length} ${memories.length === 1 ? 'memory' : 'memories'}: ${memories.map((m) => `“${m.text}”`).join(', ')}`; break;
+    case 'already_known': text = 'Already in memory'; break;
+    case 'no_match': text = `No saved memory matched “${update.request}”`; break;
+    default: return;
+  }
+  const box = $('toasts');
+  const node = el('div', { class: 'toast memory', role: 'status', 'data-testid': 'memory-notice', 'data-action': update.action },
+    el('span', { class: 'toast-text' }, text));
+  const undoable = (update.action === 'remembered' || update.action === 'proposed' || update.action === 'forgotten') && memories.length;
+  if (undoable) {
+    node.append(el('button', { type: 'button', class: 'btn small', 'data-testid': 'memory-undo', onclick: async (e) => {
+      e.currentTarget.disabled = true;
+      try {
+        if (update.action === 'forgotten') {
+          for (const m of memories) await api.post('/api/memories', { text: m.text });
+        } else {
+          for (const m of memories) await api.del(`/api/memories/${encodeURIComponent(m.id)}`);
+        }
+        node.replaceChildren(el('span', { class: 'toast-text', 'data-testid': 'memory-undone' }, 'Undone'));
+        setTimeout(() => node.remove(), 3000);
+      } catch (err) {
+        reportError(err, 'Could not undo');
+      }
+    } }, 'Undo'));
+  }
+  node.append(el('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss', onclick: () => node.remove() }, icon('close')));
+  const host = document.querySelector('dialog[open]') || document.body;
+  if (box.parentNode !== host) host.append(box);
+  box.append(node);
+  setTimeout(() => node.remove(), 15000);
+}
+
+$('temporary-toggle').addEventListener('click', () => {
+  if (S.conv) return;
+  S.temporary = !S.temporary;
+  renderHeader();
+});
+
+let memorySearchTimer = null;
+
+async function loadMemories() {
+  const q = $('memory-search').value.trim();
+  let r, settings;
+  try {
+    [r, settings] = await Promise.all([
+      api.get(q ? `/api/memories?q=${encodeURIComponent(q)}` : '/api/memories'),
+      api.get('/api/memory/settings'),
+    ]);
+  } catch (err) {
+    reportError(err, 'Could not load your memories');
+    return;
+  }
+  show($('memory-unavailable'), !r.available);
+  $('memory-auto-toggle').checked = !!settings.auto_memory;
+  $('memory-auto-toggle').disabled = !settings.available;
+  $('memory-add-input').disabled = !r.available;
+  const items = (r.memories || []).map((m) => el('li', { class: 'key-item memory-item', 'data-testid': 'memory-item', 'data-id': m.id },
+    el('div', { class: 'memory-text', 'data-testid': 'memory-text' }, m.text),
+    el('div', { class: 'key-meta muted' }, `Saved ${fmtDate(m.created_at)}${m.updated_at !== m.created_at ? ` · edited ${fmtDate(m.updated_at)}` : ''}`),
+    el('div', { class: 'memory-actions' },
+      el('button', { type: 'button', class: 'btn small', 'data-testid': 'memory-edit', 'aria-label': 'Edit memory', onclick: () => editMemory(m) }, 'Edit'),
+      el('button', { type: 'button', class: 'btn small danger-outline', 'data-testid': 'memory-delete', 'aria-label': 'Delete memory',
+        onclick: () => deleteMemory(m) }, 'Delete'))));
+  if (items.length === 0) items.push(el('li', { class: 'muted', 'data-testid': 'memory-empty' }, q ? 'No memory matches.' : 'Nothing remembered yet.'));
+  $('memory-list').replaceChildren(...items);
+  $('memory-status').textContent = r.available ? `${(r.memories || []).length} ${q ? 'found' : 'saved'}` : '';
+}
+
+async function editMemory(m) {
+  const text = await ask({ title: 'Edit memory', input: 'Memory', value: m.text, ok: 'Save' });
+  if (text === null || !text.trim()) return;
+  try {
+    await api.patch(`/api/memories/${encodeURIComponent(m.id)}`, { text: text.trim() });
+    await loadMemories();
+  } catch (err) {
+    reportError(err, 'Could not save the memory');
+  }
+}
+
+async function deleteMemory(m) {
+  const ok = await ask({ title: 'Delete memory?', text: `Parley will no longer use “${m.text}”.`, ok: 'Delete', danger: true });
+  if (!ok) return;
+  try {
+    await api.del(`/api/memories/${encodeURIComponent(m.id)}`);
+    await loadMemories();
+  } catch (err) {
+    reportError(err, 'Could not delete the memory');
+  }
+}
+
+$('memory-add-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const text = $('memory-add-input').value.trim();
+  if (!text) return;
+  try {
+    await api.post('/api/memories', { text });
+    $('memory-add-input').value = '';
+    await loadMemories();
+  } catch (err) {
+    reportError(err, 'Could not save the memory');
+  }
+});
+
+$('memory-search').addEventListener('input', () => {
+  clearTimeout(memorySearchTimer);
+  memorySearchTimer = setTimeout(loadMemories, 250);
+});
+
+$('memory-auto-toggle').addEventListener('change', async (e) => {
+  const want = e.target.checked;
+  e.target.disabled = true;
+  try {
+    const s = await api.put('/api/memory/settings', { auto_memory: want });
+    e.target.checked = !!s.auto_memory;
+    $('memory-status').textContent = s.auto_memory ? 'Auto-memory is on.' : 'Auto-memory is off: only what you ask to remember is saved.';
+  } catch (err) {
+    e.target.checked = !want;
+    reportError(err, 'Could not change auto-memory');
+  } finally {
+    e.target.disabled = false;
+  }
+});
+
+// ------------------------------------------------------------------ Projects
+
+async function loadProjects() {
+  try {
+    S.projects = (await api.get('/api/chat-projects')).projects || [];
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 503)) reportError(err, 'Could not load your projects');
+    S.projects = [];
+  }
+  renderProjects();
+}
+
+function renderProjects() {
+  const items = S.projects.map((p) => el('li', {},
+    el('button', { type: 'button', 'data-testid': 'project-item', 'data-id': p.id, title: p.instructions || p.name,
+      onclick: () => openProjectDialog(p.id) }, p.name)));
+  if (!items.length) items.push(el('li', { class: 'muted empty-list', 'data-testid': 'project-list-empty' }, 'No projects yet.'));
+  $('project-list').replaceChildren(...items);
+  renderHeader();
+}
+
+$('new-project').addEventListener('click', async () => {
+  const name = await ask({ title: 'New project', input: 'Name', ok: 'Create' });
+  if (name === null || !name.trim()) return;
+  try {
+    const p = await api.post('/api/chat-projects', { name: name.trim() });
+    await loadProjects();
+    await openProjectDialog(p.id);
+  } catch (err) {
+    reportError(err, 'Could not create the project');
+  }
+});
+
+$('project-badge').addEventListener('click', () => { if ($('project-badge').dataset.id) openProjectDialog($('project-badge').dataset.id); });
+
+async function openProjectDialog(id) {
+  let r;
+  try {
+    r = await api.get(`/api/chat-projects/${encodeURIComponent(id)}`);
+  } catch (err) {
+    reportError(err, 'Could not open the project');
+    return;
+  }
+  S.openProject = r.project;
+  $('project-title').textContent = r.project.name;
+  $('project-name').value = r.project.name;
+  $('project-instructions').value = r.project.instructions || '';
+  $('project-status').textContent = '';
+  renderProjectFiles(r.files || []);
+  openDialog($('project-dialog'));
+}
+
+function renderProjectFiles(files) {
+  const items = files.map((f) => el('li', { class: 'key-item', 'data-testid': 'project-file', 'data-id': f.id },
+    el('div', { class: 'key-main' }, el('strong', { 'data-testid': 'project-file-name' }, f.name)),
+    el('div', { class: 'key-meta muted' }, `${Math.max(1, Math.round(f.size / 1024))} KB · ${f.chunks} ${f.chunks === 1 ? 'passage' : 'passages'} · added ${fmtDate(f.created_at)}`),
+    el('button', { type: 'button', class: 'btn small danger-outline', 'data-testid': 'project-file-delete', 'aria-label': `Delete ${f.name}`,
+      onclick: () => deleteProjectFile(f) }, 'Delete')));
+  if (!items.length) items.push(el('li', { class: 'muted', 'data-testid': 'project-files-empty' }, 'No files yet.'));
+  $('project-files').replaceChildren(...items);
+}
+
+async function deleteProjectFile(f) {
+  const ok = await ask({ title: 'Delete file?', text: `“${f.name}” and its index will be deleted.`, ok: 'Delete', danger: true });
+  if (!ok || !S.openProject) return;
+  try {
+    await api.del(`/api/chat-projects/${encodeURIComponent(S.openProject.id)}/files/${encodeURIComponent(f.id)}`);
+    await openProjectDialog(S.openProject.id);
+  } catch (err) {
+    reportError(err, 'Could not delete the file');
+  }
+}
+
+$('project-file-input').addEventListener('change', async (e) => {
+  const file = e.target.files && e.target.files[0];
+  if (!file || !S.openProject) return;
+  $('project-status').textContent = `Adding ${file.name}…`;
+  try {
+    const res = await fetch(`/api/chat-projects/${encodeURIComponent(S.openProject.id)}/files?name=${encodeURIComponent(file.name)}`, {
+      method: 'POST', credentials: 'same-origin', body: file,
+      headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-CSRF-Token': api.csrf || '', Accept: 'application/json' },
+    });
+    if (!res.ok) throw await api.errorFrom(res);
+    $('project-status').textContent = `Added ${file.name}.`;
+    const r = await api.get(`/api/chat-projects/${encodeURIComponent(S.openProject.id)}`);
+    renderProjectFiles(r.files || []);
+  } catch (err) {
+    $('project-status').textContent = `Could not add ${file.name}: ${errorText(err)}`;
+    reportError(err, 'Could not add the file');
+  } finally {
+    e.target.value = '';
+  }
+});
+
+$('project-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (!S.openProject) return;
+  try {
+    const p = await api.patch(`/api/chat-projects/${encodeURIComponent(S.openProject.id)}`,
+      { name: $('project-name').value.trim(), instructions: $('project-instructions').value.trim() });
+    S.openProject = p;
+    $('project-title').textContent = p.name;
+    $('project-status').textContent = 'Saved.';
+    await loadProjects();
+  } catch (err) {
+    reportError(err, 'Could not save the project');
+  }
+});
+
+$('project-delete').addEventListener('click', async () => {
+  const p = S.openProject;
+  if (!p) return;
+  const ok = await ask({ title: 'Delete project?', text: `“${p.name}”, its instructions and files will be deleted. Its chats stay.`, ok: 'Delete', danger: true });
+  if (!ok) return;
+  try {
+    await api.del(`/api/chat-projects/${encodeURIComponent(p.id)}`);
+    $('project-dialog').close();
+    S.openProject = null;
+    await loadProjects();
+  } catch (err) {
+    reportError(err, 'Could not delete the project');
+  }
+});
+
+$('project-new-chat').addEventListener('click', () => {
+  const p = S.openProject;
+  $('project-dialog').close();
+  newChat();
+  S.pendingProject = p ? p.id : null;
+  renderHeader();
+  $('composer-input').focus();
 });
 
 // ------------------------------------------------------------------ Go
