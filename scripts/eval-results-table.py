@@ -15,7 +15,8 @@ for r in runs:
     key = (r["model"], r["task"])
     if r.get("n") == r.get("datasetRows") and (key not in latest or r["date"] > latest[key]["date"]):
         latest[key] = r
-models = sorted({m for m, _ in latest})
+# The test models always have rows, so a run not done yet shows as such.
+models = sorted({m for m, _ in latest} | {"SmolLM2-135M-Instruct.Q4_1", "gemma-3-270m-Q4_K_M"})
 print("# Validation runs (issue 10)\n")
 print("Full validation splits, zero-shot, log-likelihood scoring as lm-evaluation-harness does (acc_norm for ARC,")
 print("PIQA and HellaSwag; acc for WinoGrande), 95 % bootstrap intervals. Reproduce: `scripts/eval-validation.sh`;")
@@ -39,5 +40,6 @@ for m in models:
 print("""
 Published figures: SmolLM2-135M-Instruct's model card reports HellaSwag 40.9, ARC 37.3 (Easy and Challenge
 together) and PIQA 66.3 from its authors' own evaluation setup, whose prompts, normalisation and precision (full
-weights, not Q4_1) differ from this harness, so the columns agree in kind, not to the decimal. Times are wall-clock on the project's 2-core machine and
-include whatever else ran on it (the first runs shared the machine with builds, at low priority).""")
+weights, not Q4_1) differ from this harness, so the columns agree in kind, not to the decimal. Times are wall-clock
+on the project's 2-core machine and include whatever else ran on it (these runs shared the machine with builds and
+tests, at low priority).""")
