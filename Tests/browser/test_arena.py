@@ -8,7 +8,6 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,10 +16,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from browser_support import chromium, free_port
 
 pytestmark = pytest.mark.incremental
 
@@ -39,14 +37,6 @@ def parley_binary():
     if cmd:
         return shlex.split(cmd)[0]
     pytest.skip("neither PARLEY_BIN nor PARLEY_SERVE_CMD is set (run scripts/browser-test.sh)")
-
-
-def free_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def start_serve(model, name, extra):
@@ -103,14 +93,7 @@ def server():
 @pytest.fixture(scope="module")
 def driver(server):
     global _driver
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1366,900",
-                "--lang=en-US", "--no-first-run", "--password-store=basic"):
-        opts.add_argument(arg)
-    service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-    d = webdriver.Chrome(service=service, options=opts)
-    d.set_page_load_timeout(30)
+    d = chromium()
     _driver = d
     yield d
     _driver = None

@@ -17,10 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from browser_support import chromium
 
 pytestmark = pytest.mark.incremental
 
@@ -87,14 +86,7 @@ def server():
 @pytest.fixture(scope="module")
 def driver(server):
     global _driver
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1366,900",
-                "--lang=en-US", "--no-first-run", "--password-store=basic"):
-        opts.add_argument(arg)
-    service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-    d = webdriver.Chrome(service=service, options=opts)
-    d.set_page_load_timeout(30)
+    d = chromium()
     _driver = d
     yield d
     _driver = None

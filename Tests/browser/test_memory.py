@@ -12,7 +12,6 @@ unreliable, so the test checks what the app shows about memory.
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,13 +20,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+from browser_support import chromium, free_port
 
 pytestmark = pytest.mark.incremental
 
@@ -37,14 +35,6 @@ USER = {"name": "Mona Memory", "email": "mona@example.com", "password": "correct
 FACT = "my favourite colour is teal"
 
 _driver = None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Server:
@@ -102,16 +92,7 @@ def server():
 @pytest.fixture(scope="module")
 def driver(server):
     global _driver
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1366,900", "--lang=en-US", "--no-first-run", "--password-store=basic"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"),
-                      log_output=str(ARTIFACTS / "chromedriver.log"))
-    d = webdriver.Chrome(service=service, options=opts)
-    d.set_page_load_timeout(30)
+    d = chromium(driver_log=ARTIFACTS / "chromedriver.log", console_logs=True)
     _driver = d
     yield d
     _driver = None
